@@ -1,0 +1,5 @@
+// gomp/gomp.hpp: the umbrella header. Go's runtime concurrency for C++20:
+// goroutines, channels, select, maps, slices and interfaces.
+#pragma once
+
+#include <gomp/panic.hpp>
