@@ -1,0 +1,3 @@
+module gompbench
+
+go 1.21
