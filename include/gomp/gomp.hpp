@@ -3,3 +3,5 @@
 #pragma once
 
 #include <gomp/panic.hpp>
+#include <gomp/runtime.hpp>
+#include <gomp/sync.hpp>

@@ -1,0 +1,81 @@
+// gomp/detail/note.hpp: one-shot sleep and wake-up of an OS thread on a
+// futex (Go's runtime/lock_futex.go: note, notesleep, notewakeup).
+//
+// A note is cleared, then exactly one thread sleeps on it and any thread
+// wakes it once. A wake-up that comes before the sleep is not lost: the
+// sleeper sees key == 1 and does not block.
+#pragma once
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <ctime>
+#include <linux/futex.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+namespace gomp::detail {
+
+inline void futex_wait(std::atomic<std::uint32_t>* addr, std::uint32_t val, const timespec* ts) {
+    ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(addr), FUTEX_WAIT_PRIVATE, val, ts, nullptr, 0);
+}
+inline void futex_wake(std::atomic<std::uint32_t>* addr, int n) {
+    ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(addr), FUTEX_WAKE_PRIVATE, n, nullptr, nullptr, 0);
+}
+
+struct note {
+    std::atomic<std::uint32_t> key{0};
+
+    void clear() { key.store(0, std::memory_order_relaxed); }
+    void wakeup() {
+        if (key.exchange(1, std::memory_order_release) == 0) futex_wake(&key, 1);
+    }
+    void sleep() {
+        while (key.load(std::memory_order_acquire) == 0) futex_wait(&key, 0, nullptr);
+    }
+    // Sleeps at most ns nanoseconds; returns whether it was woken.
+    bool sleep_for(std::int64_t ns) {
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(ns);
+        while (key.load(std::memory_order_acquire) == 0) {
+            auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - std::chrono::steady_clock::now()).count();
+            if (left <= 0) return false;
+            timespec ts{time_t(left / 1000000000), long(left % 1000000000)};
+            futex_wait(&key, 0, &ts);
+        }
+        return true;
+    }
+};
+
+// A short-critical-section lock that never parks a goroutine: it spins, then
+// yields the thread. Used for the waiter lists of channels and sync objects,
+// where the holder is never switched out while holding it (gopark releases it
+// only after the switch, from the next context).
+class spinlock {
+public:
+    void lock() noexcept {
+        for (int spins = 0;; ++spins) {
+            if (!flag_.exchange(true, std::memory_order_acquire)) return;
+            while (flag_.load(std::memory_order_relaxed)) {
+                if (spins < 64) {
+                    ++spins;
+#if defined(__x86_64__)
+                    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+                    asm volatile("yield");
+#endif
+                } else {
+                    ::sched_yield();
+                }
+            }
+        }
+    }
+    bool try_lock() noexcept { return !flag_.exchange(true, std::memory_order_acquire); }
+    void unlock() noexcept { flag_.store(false, std::memory_order_release); }
+
+private:
+    std::atomic<bool> flag_{false};
+};
+
+}  // namespace gomp::detail

@@ -1,0 +1,1202 @@
+// gomp/detail/proc.hpp: the goroutine scheduler (Go's runtime/proc.go and
+// runtime2.go), for C++ fibers.
+//
+// The three objects, as in Go:
+//
+//   G  a goroutine: saved stack pointer, its stack, status, id, wait reason.
+//      It lives at the top of its own stack (see stack.hpp).
+//   P  a logical processor, gomaxprocs of them. Owns a run queue (256-slot
+//      ring + runnext, runq.hpp), a free-G cache and per-P statistics. Code
+//      runs only on an M that holds a P.
+//   M  an OS thread. It runs schedule() on its own thread stack (g0) and
+//      switches into goroutines from there.
+//
+//      M0 (the thread in gomp::run)     M1                 sysmon (no P)
+//        |  holds                        |  holds             retakes Ps of
+//        P0 [runnext][ring ....]         P1 [..]              Ms stuck in
+//        |        \ steal half /                              blocking calls
+//        +--------- global runq (sched.lock) ------+
+//
+// Switching. A goroutine that parks, yields or exits picks its successor
+// itself when the successor is at hand (runnext, then the local ring, then
+// every 61st time the global queue), and switches to it directly: one
+// context switch per hand-off, which is what keeps ping-pong fast. Only when
+// the P has nothing local does it switch to g0, which runs findrunnable:
+// global queue, stealing (4 rounds over the Ps in a random coprime order,
+// runnext only in the last), then releasing the P and sleeping on a futex.
+//
+// No lost wake-ups. A goroutine is marked waiting only after the switch, by
+// the context that runs next ("post-switch action", Go's park_m), which also
+// releases the lock the parker held (gopark's unlockf). A waker must take
+// that lock to find the goroutine, so it cannot ready it before it is off
+// its stack.
+//
+// Spinning. At most one M spins looking for work at a time unless the work
+// is plentiful (nmspinning); an M that finds work while spinning wakes the
+// next (resetspinning -> wakep). Submitting work is: publish, then a
+// seq_cst barrier, then check npidle/nmspinning; an M going idle is:
+// publish nmspinning--, then re-check every queue. The two orders meet, so
+// no submitted goroutine is left with every M asleep.
+//
+// Fairness without preemption. gomp cannot interrupt running C++ code, so
+// Go's 10 ms time slice becomes a count: runnext may be taken at most
+// runnext_slice times in a row before the ring's head gets its turn, the
+// global queue is checked every 61st schedule, and a `go` that overflows the
+// local ring yields (where Go's sysmon would preempt the spawner).
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <cxxabi.h>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <numeric>
+#include <ostream>
+#include <pthread.h>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <gomp/detail/note.hpp>
+#include <gomp/detail/runq.hpp>
+#include <gomp/detail/stack.hpp>
+#include <gomp/detail/switch.hpp>
+#include <gomp/panic.hpp>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define GOMP_ASAN 1
+#include <sanitizer/common_interface_defs.h>
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define GOMP_TSAN 1
+extern "C" {
+void* __tsan_get_current_fiber(void);
+void* __tsan_create_fiber(unsigned flags);
+void __tsan_destroy_fiber(void* fiber);
+void __tsan_switch_to_fiber(void* fiber, unsigned flags);
+void __tsan_set_fiber_name(void* fiber, const char* name);
+}
+#endif
+
+namespace gomp {
+
+// Settings of one gomp::run.
+struct config {
+    // GOMAXPROCS: Ps, i.e. goroutines running in parallel. 0: the GOMAXPROCS
+    // environment variable if set, else the number of cores.
+    int procs = 0;
+    // Default goroutine stack size in bytes (rounded up to pages, at least
+    // 64 KiB). Only touched pages cost memory. Per goroutine: go_with_stack.
+    std::size_t stack_size = 256 * 1024;
+    // Report "all goroutines are asleep - deadlock!" and exit 2 when nothing
+    // can run and nothing can wake anything. Turned off automatically for the
+    // rest of a run once a thread that is not a goroutine wakes a goroutine,
+    // since such threads are invisible to the check.
+    bool deadlock_detection = true;
+};
+
+// Per-P counters, from runtime_stats().
+struct p_stats {
+    std::uint64_t spawns = 0;    // goroutines created on this P
+    std::uint64_t switches = 0;  // goroutines switched in on this P
+    std::uint64_t steals = 0;    // successful steals by this P
+    std::uint64_t parks = 0;     // goroutines parked on this P
+};
+
+struct runtime_stats_t {
+    std::vector<p_stats> per_p;
+    p_stats total() const {
+        p_stats t;
+        for (auto& s : per_p) {
+            t.spawns += s.spawns;
+            t.switches += s.switches;
+            t.steals += s.steals;
+            t.parks += s.parks;
+        }
+        return t;
+    }
+};
+
+}  // namespace gomp
+
+namespace gomp::detail {
+
+enum gstatus : std::uint32_t { g_idle, g_runnable, g_running, g_syscall, g_waiting, g_dead };
+enum pstatus : std::uint32_t { p_idle, p_running, p_syscall };
+
+struct m;
+struct p;
+
+// A counter with one writer (the M holding the P) and racy readers.
+struct counter {
+    std::atomic<std::uint64_t> v{0};
+    void inc() { v.store(v.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
+    std::uint64_t get() const { return v.load(std::memory_order_relaxed); }
+};
+
+struct g {
+    void* sp = nullptr;  // saved stack pointer while switched out
+    stack stk{};
+    stack_pool* pool = nullptr;
+    std::atomic<std::uint32_t> status{g_idle};
+    std::atomic<const char*> waitreason{nullptr};
+    std::uint64_t goid = 0;
+    g* schedlink = nullptr;      // run queue and free list link
+    void (*fn)(void*) = nullptr; // runs and destroys the callable at fn_obj
+    void* fn_obj = nullptr;
+    void* param = nullptr;       // set by the waker (channels: the sudog that fired)
+    bool is_main = false;
+    // C++ exception-handling state follows the goroutine between threads.
+    void* eh_caught = nullptr;
+    unsigned eh_uncaught = 0;
+#if GOMP_ASAN
+    void* asan_fake_stack = nullptr;
+    const void* asan_bottom = nullptr;
+    std::size_t asan_size = 0;
+#endif
+#if GOMP_TSAN
+    void* tsan_fiber = nullptr;
+#endif
+};
+
+enum class post_kind : std::uint8_t { none, park, yield_local, yield_global, exit, syscall_nop };
+
+struct p {
+    int id = 0;
+    std::atomic<std::uint32_t> status{p_idle};
+    p* link = nullptr;  // idle list
+    runq<g> q;
+    std::uint32_t schedtick = 0;
+    std::uint32_t runnext_streak = 0;
+    std::atomic<std::uint32_t> syscalltick{0};
+    std::uint32_t sysmon_syscalltick = 0;  // sysmon's last view (sysmon only)
+    std::int64_t sysmon_when = 0;
+    g* gfree = nullptr;
+    int gfree_n = 0;
+    std::uint64_t goid_next = 0, goid_end = 0;
+    counter spawns, exits, switches, steals, parks;
+    void* sudogcache = nullptr;  // channels: free sudogs of this P
+};
+
+struct m {
+    int id = 0;
+    g g0;                 // this thread's own stack: schedule() runs here
+    g* curg = nullptr;    // goroutine running on this M
+    p* pp = nullptr;      // attached P
+    p* nextp = nullptr;   // P handed over by startm
+    p* oldp = nullptr;    // P held before a blocking call
+    bool spinning = false;
+    note park;
+    m* schedlink = nullptr;
+    std::uint64_t rand = 0;
+    // What the context that runs next must do about the one that switched out.
+    post_kind post = post_kind::none;
+    g* post_g = nullptr;
+    bool (*waitunlockf)(void*) = nullptr;
+    void* waitlock = nullptr;
+    std::thread thread;
+    void* sigstack = nullptr;
+
+    std::uint32_t fastrand() {
+        // xorshift64*: per-M, no sharing.
+        rand ^= rand >> 12;
+        rand ^= rand << 25;
+        rand ^= rand >> 27;
+        return std::uint32_t((rand * 2685821657736338717ull) >> 32);
+    }
+};
+
+inline constexpr std::uint32_t runnext_slice = 128;
+inline constexpr int gfree_local_max = 64;
+
+struct sched_t {
+    config cfg;
+    int gomaxprocs = 1;
+    std::vector<std::unique_ptr<p>> allp;
+
+    std::mutex lock;  // protects everything below up to the atomics
+    g* runq_head = nullptr;
+    g* runq_tail = nullptr;
+    std::atomic<std::int32_t> runqsize{0};
+    p* pidle = nullptr;
+    m* midle = nullptr;
+    int nmidle = 0;
+    int mcount = 0;
+    std::vector<std::unique_ptr<m>> allm;
+
+    std::atomic<std::int32_t> npidle{0};
+    std::atomic<std::int32_t> nmspinning{0};
+    std::atomic<std::int32_t> nmsys{0};  // Ms inside blocking()
+    std::atomic<bool> exiting{false};
+    std::atomic<bool> external_wakeups{false};
+    std::atomic<std::uint64_t> goidgen{1};  // 1 is main's
+    std::atomic<std::int64_t> external_spawns{0};  // spawned by threads without a P
+
+    std::exception_ptr main_exception;
+
+    stack_pool default_pool;
+    std::mutex pools_lock;
+    std::vector<std::unique_ptr<stack_pool>> other_pools;
+    spinlock gfree_lock;  // global free Gs of default_pool
+    g* gfree = nullptr;
+
+    std::mutex allg_lock;
+    std::vector<g*> allgs;
+
+    std::thread sysmon;
+    note sysmon_note;
+
+    // Extensions (timers, netpoll) report pending wake-ups here so that the
+    // deadlock check does not fire while something could still wake a goroutine.
+    std::atomic<std::int64_t> pending_wakers{0};
+
+    // Distinguishes runs: per-run caches (sync::pool) compare it.
+    std::uint64_t run_id = next_run_id();
+
+    explicit sched_t(const config& c) : cfg(c), default_pool(c.stack_size) {}
+
+    static std::uint64_t next_run_id() {
+        static std::atomic<std::uint64_t> seq{0};
+        return seq.fetch_add(1, std::memory_order_relaxed) + 1;
+    }
+};
+
+inline std::atomic<sched_t*> the_sched{nullptr};
+inline thread_local m* tls_m = nullptr;
+
+// Thread-local access must not be cached across a context switch: a
+// goroutine can resume on another thread. Keep it out of line.
+[[gnu::noinline]] inline m* getm() noexcept {
+    asm volatile("" ::: "memory");
+    return tls_m;
+}
+[[gnu::noinline]] inline void setm(m* mp) noexcept {
+    asm volatile("" ::: "memory");
+    tls_m = mp;
+}
+
+inline sched_t& sched() noexcept { return *the_sched.load(std::memory_order_acquire); }
+
+inline sched_t& sched_or_panic(const char* what) {
+    sched_t* s = the_sched.load(std::memory_order_acquire);
+    if (!s) throw gomp::panic(std::string("gomp: ") + what + " called outside gomp::run (no runtime is running)");
+    return *s;
+}
+
+// ---------------------------------------------------------------------------
+// Context switch with the C++ and sanitizer bookkeeping around it.
+
+struct eh_globals {
+    void* caught;
+    unsigned int uncaught;
+};
+
+inline void switch_to(g* from, g* to, bool from_dies = false) {
+    auto* eh = reinterpret_cast<eh_globals*>(abi::__cxa_get_globals());
+    from->eh_caught = eh->caught;
+    from->eh_uncaught = eh->uncaught;
+    eh->caught = to->eh_caught;
+    eh->uncaught = to->eh_uncaught;
+#if GOMP_ASAN
+    __sanitizer_start_switch_fiber(from_dies ? nullptr : &from->asan_fake_stack, to->asan_bottom, to->asan_size);
+#endif
+#if GOMP_TSAN
+    __tsan_switch_to_fiber(to->tsan_fiber, 0);
+#endif
+    (void)from_dies;
+    gomp_switch(&from->sp, to->sp);
+#if GOMP_ASAN
+    __sanitizer_finish_switch_fiber(from->asan_fake_stack, nullptr, nullptr);
+#endif
+}
+
+// ---------------------------------------------------------------------------
+// Global run queue, idle P and idle M lists. Callers hold sched.lock.
+
+inline void globrunqput(sched_t& s, g* gp) {
+    gp->schedlink = nullptr;
+    if (s.runq_tail) s.runq_tail->schedlink = gp;
+    else s.runq_head = gp;
+    s.runq_tail = gp;
+    s.runqsize.store(s.runqsize.load(std::memory_order_relaxed) + 1, std::memory_order_seq_cst);
+}
+
+inline void globrunqputbatch(sched_t& s, g* head, g* tail, int n) {
+    tail->schedlink = nullptr;
+    if (s.runq_tail) s.runq_tail->schedlink = head;
+    else s.runq_head = head;
+    s.runq_tail = tail;
+    s.runqsize.store(s.runqsize.load(std::memory_order_relaxed) + n, std::memory_order_seq_cst);
+}
+
+// Takes a batch from the global queue: one to return, more into pp's ring.
+inline g* globrunqget(sched_t& s, p* pp, int max) {
+    int size = s.runqsize.load(std::memory_order_relaxed);
+    if (size == 0) return nullptr;
+    int n = std::min(size, size / s.gomaxprocs + 1);
+    if (max > 0 && n > max) n = max;
+    if (n > int(runq_size / 2)) n = runq_size / 2;
+    s.runqsize.store(size - n, std::memory_order_relaxed);
+    g* gp = s.runq_head;
+    s.runq_head = gp->schedlink;
+    n--;
+    for (; n > 0; n--) {
+        g* g1 = s.runq_head;
+        s.runq_head = g1->schedlink;
+        pp->q.put_tail(g1);
+    }
+    if (!s.runq_head) s.runq_tail = nullptr;
+    return gp;
+}
+
+inline void pidleput(sched_t& s, p* pp) {
+    pp->status.store(p_idle, std::memory_order_relaxed);
+    pp->link = s.pidle;
+    s.pidle = pp;
+    s.npidle.fetch_add(1, std::memory_order_seq_cst);
+}
+
+inline p* pidleget(sched_t& s) {
+    p* pp = s.pidle;
+    if (pp) {
+        s.pidle = pp->link;
+        s.npidle.fetch_sub(1, std::memory_order_seq_cst);
+    }
+    return pp;
+}
+
+inline void acquirep(m* mp, p* pp) {
+    mp->pp = pp;
+    pp->status.store(p_running, std::memory_order_relaxed);
+}
+
+// ---------------------------------------------------------------------------
+// Waking Ms.
+
+void mstart(m* mp);
+void checkdead(sched_t& s);
+
+inline void newm(sched_t& s, p* pp, bool spinning) {
+    m* mp;
+    {
+        std::lock_guard<std::mutex> lk(s.lock);
+        s.allm.push_back(std::make_unique<m>());
+        mp = s.allm.back().get();
+        mp->id = s.mcount++;
+        mp->rand = 0x9E3779B97F4A7C15ull * std::uint64_t(mp->id + 1);
+        mp->nextp = pp;
+        mp->spinning = spinning;
+        mp->thread = std::thread([mp] { mstart(mp); });
+    }
+}
+
+// Go's startm: runs pp (or an idle P) on an idle or new M.
+inline void startm(sched_t& s, p* pp, bool spinning) {
+    std::unique_lock<std::mutex> lk(s.lock);
+    if (!pp) {
+        pp = pidleget(s);
+        if (!pp) {
+            if (spinning) s.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
+            return;
+        }
+    }
+    m* mp = s.midle;
+    if (mp) {
+        s.midle = mp->schedlink;
+        s.nmidle--;
+        lk.unlock();
+        mp->spinning = spinning;
+        mp->nextp = pp;
+        mp->park.wakeup();
+        return;
+    }
+    lk.unlock();
+    newm(s, pp, spinning);
+}
+
+// Go's wakep: start one spinning M if there is an idle P and nobody spins.
+inline void wakep(sched_t& s) {
+    if (s.nmspinning.load(std::memory_order_seq_cst) != 0) return;
+    std::int32_t zero = 0;
+    if (!s.nmspinning.compare_exchange_strong(zero, 1, std::memory_order_seq_cst)) return;
+    p* pp;
+    {
+        std::lock_guard<std::mutex> lk(s.lock);
+        pp = pidleget(s);
+        if (!pp) {
+            s.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
+            return;
+        }
+    }
+    startm(s, pp, true);
+}
+
+// After publishing work: the StoreLoad barrier, then wake an M if one idles.
+inline void wake_if_idle(sched_t& s) {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (s.npidle.load(std::memory_order_seq_cst) > 0 && s.nmspinning.load(std::memory_order_seq_cst) == 0) wakep(s);
+}
+
+// Puts gp on pp's queue (runnext when next); on overflow moves half the
+// ring and gp to the global queue. Returns false on overflow.
+inline bool runqput(sched_t& s, p* pp, g* gp, bool next) {
+    if (next) {
+        g* old = pp->q.next.exchange(gp, std::memory_order_seq_cst);
+        if (!old) return true;
+        gp = old;
+    }
+    if (pp->q.put_tail(gp)) return true;
+    g* batch[runq_size / 2 + 1];
+    for (;;) {
+        std::uint32_t n = pp->q.grab_half_for_overflow(batch);
+        if (n == 0) {
+            if (pp->q.put_tail(gp)) return true;
+            continue;
+        }
+        batch[n] = gp;
+        for (std::uint32_t i = 0; i < n; i++) batch[i]->schedlink = batch[i + 1];
+        std::lock_guard<std::mutex> lk(s.lock);
+        globrunqputbatch(s, batch[0], batch[n], int(n + 1));
+        return false;
+    }
+}
+
+// Go's goready: gp becomes runnable and runs next on the caller's P. From a
+// thread that holds no P it goes to the global queue.
+inline void goready(g* gp) {
+    sched_t& s = sched();
+    gp->status.store(g_runnable, std::memory_order_release);
+    m* mp = getm();
+    if (mp && mp->pp) {
+        runqput(s, mp->pp, gp, true);
+    } else {
+        if (!mp) s.external_wakeups.store(true, std::memory_order_relaxed);
+        std::lock_guard<std::mutex> lk(s.lock);
+        globrunqput(s, gp);
+    }
+    wake_if_idle(s);
+}
+
+// ---------------------------------------------------------------------------
+// Picking the next goroutine.
+
+// The local part of findrunnable: safe on any stack, never blocks.
+inline g* runq_pick(sched_t& s, p* pp) {
+    if (pp->schedtick % 61 == 0 && s.runqsize.load(std::memory_order_relaxed) > 0) {
+        std::lock_guard<std::mutex> lk(s.lock);
+        if (g* gp = globrunqget(s, pp, 1)) {
+            pp->schedtick++;
+            return gp;
+        }
+    }
+    if (pp->runnext_streak < runnext_slice) {
+        if (g* gp = pp->q.take_next()) {
+            pp->runnext_streak++;
+            return gp;
+        }
+    }
+    pp->runnext_streak = 0;
+    pp->schedtick++;
+    if (g* gp = pp->q.get()) return gp;
+    if (g* gp = pp->q.take_next()) return gp;
+    if (s.runqsize.load(std::memory_order_relaxed) > 0) {
+        std::lock_guard<std::mutex> lk(s.lock);
+        return globrunqget(s, pp, 0);
+    }
+    return nullptr;
+}
+
+inline g* steal_work(sched_t& s, m* mp) {
+    p* pp = mp->pp;
+    int n = s.gomaxprocs;
+    for (int round = 0; round < 4; round++) {
+        // Random start and a random increment coprime with n visit every P once.
+        std::uint32_t pos = mp->fastrand() % std::uint32_t(n);
+        std::uint32_t inc = 1;
+        for (int tries = 0; tries < 8; tries++) {
+            std::uint32_t c = mp->fastrand() % std::uint32_t(n) + 1;
+            if (std::gcd(c, std::uint32_t(n)) == 1) {
+                inc = c;
+                break;
+            }
+        }
+        for (int k = 0; k < n; k++, pos = (pos + inc) % std::uint32_t(n)) {
+            p* victim = s.allp[pos].get();
+            if (victim == pp) continue;
+            bool running = victim->status.load(std::memory_order_relaxed) == p_running;
+            if (g* gp = pp->q.steal_from(victim->q, round == 3, running)) {
+                pp->steals.inc();
+                return gp;
+            }
+        }
+    }
+    return nullptr;
+}
+
+inline void stopm(sched_t& s, m* mp) {
+    {
+        std::lock_guard<std::mutex> lk(s.lock);
+        // goexit(main) wakes the idle list under this lock: an M that comes
+        // later must see `exiting` here rather than sleep forever.
+        if (s.exiting.load(std::memory_order_relaxed)) return;
+        mp->schedlink = s.midle;
+        s.midle = mp;
+        s.nmidle++;
+        checkdead(s);
+    }
+    mp->park.sleep();
+    mp->park.clear();
+    if (mp->nextp) {
+        acquirep(mp, mp->nextp);
+        mp->nextp = nullptr;
+    }
+}
+
+inline bool any_work(sched_t& s) {
+    if (s.runqsize.load(std::memory_order_seq_cst) > 0) return true;
+    for (auto& p2 : s.allp)
+        if (!p2->q.empty()) return true;
+    return false;
+}
+
+// Go's findRunnable, on g0: blocks until there is work; nullptr on exit.
+inline g* findrunnable(sched_t& s, m* mp) {
+    for (;;) {
+        if (s.exiting.load(std::memory_order_acquire)) return nullptr;
+        p* pp = mp->pp;
+        if (!pp) {
+            stopm(s, mp);
+            continue;
+        }
+        if (g* gp = runq_pick(s, pp)) return gp;
+        if (s.gomaxprocs > 1 &&
+            (mp->spinning || 2 * s.nmspinning.load(std::memory_order_relaxed) <
+                                 s.gomaxprocs - s.npidle.load(std::memory_order_relaxed))) {
+            if (!mp->spinning) {
+                mp->spinning = true;
+                s.nmspinning.fetch_add(1, std::memory_order_seq_cst);
+            }
+            if (g* gp = steal_work(s, mp)) return gp;
+        }
+        {
+            std::lock_guard<std::mutex> lk(s.lock);
+            if (s.exiting.load(std::memory_order_relaxed)) return nullptr;
+            if (s.runqsize.load(std::memory_order_relaxed) > 0) return globrunqget(s, pp, 0);
+            mp->pp = nullptr;
+            pidleput(s, pp);
+        }
+        if (mp->spinning) {
+            mp->spinning = false;
+            s.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
+            // Work submitted while we were spinning saw nmspinning > 0 and
+            // woke nobody: look once more before sleeping.
+            if (any_work(s)) {
+                std::unique_lock<std::mutex> lk(s.lock);
+                if (p* p2 = pidleget(s)) {
+                    lk.unlock();
+                    acquirep(mp, p2);
+                    mp->spinning = true;
+                    s.nmspinning.fetch_add(1, std::memory_order_seq_cst);
+                    continue;
+                }
+            }
+        }
+        stopm(s, mp);
+    }
+}
+
+inline void resetspinning(sched_t& s, m* mp) {
+    mp->spinning = false;
+    s.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
+    wake_if_idle(s);
+}
+
+// ---------------------------------------------------------------------------
+// Free Gs.
+
+inline void gfput(sched_t& s, p* pp, g* gp) {
+    if (gp->pool == &s.default_pool && pp) {
+        gp->schedlink = pp->gfree;
+        pp->gfree = gp;
+        if (++pp->gfree_n <= gfree_local_max) return;
+        // Move half to the global list.
+        g* head = nullptr;
+        int moved = 0;
+        while (pp->gfree_n > gfree_local_max / 2) {
+            g* g1 = pp->gfree;
+            pp->gfree = g1->schedlink;
+            pp->gfree_n--;
+            g1->schedlink = head;
+            head = g1;
+            moved++;
+        }
+        std::lock_guard<spinlock> lk(s.gfree_lock);
+        for (g* g1 = head; g1;) {
+            g* nx = g1->schedlink;
+            g1->schedlink = s.gfree;
+            s.gfree = g1;
+            g1 = nx;
+        }
+        return;
+    }
+    std::lock_guard<spinlock> lk(s.gfree_lock);
+    gp->schedlink = s.gfree;
+    s.gfree = gp;
+}
+
+inline g* gfget(sched_t& s, p* pp, stack_pool* pool) {
+    if (pool == &s.default_pool && pp) {
+        if (!pp->gfree && s.gfree) {
+            std::lock_guard<spinlock> lk(s.gfree_lock);
+            // Refill up to half the local cache from the global list.
+            g** link = &s.gfree;
+            while (*link && pp->gfree_n < gfree_local_max / 2) {
+                g* g1 = *link;
+                if (g1->pool == pool) {
+                    *link = g1->schedlink;
+                    g1->schedlink = pp->gfree;
+                    pp->gfree = g1;
+                    pp->gfree_n++;
+                } else {
+                    link = &g1->schedlink;
+                }
+            }
+        }
+        if (g* gp = pp->gfree) {
+            pp->gfree = gp->schedlink;
+            pp->gfree_n--;
+            return gp;
+        }
+        return nullptr;
+    }
+    std::lock_guard<spinlock> lk(s.gfree_lock);
+    for (g** link = &s.gfree; *link; link = &(*link)->schedlink) {
+        if ((*link)->pool == pool) {
+            g* gp = *link;
+            *link = gp->schedlink;
+            return gp;
+        }
+    }
+    return nullptr;
+}
+
+// A new G at the top of a new stack from pool.
+inline g* malg(sched_t& s, stack_pool* pool) {
+    stack st = pool->alloc();
+    auto top = reinterpret_cast<std::uintptr_t>(st.hi) - sizeof(g);
+    top &= ~std::uintptr_t(63);
+    g* gp = new (reinterpret_cast<void*>(top)) g();
+    gp->stk = st;
+    gp->pool = pool;
+    std::lock_guard<std::mutex> lk(s.allg_lock);
+    s.allgs.push_back(gp);
+    return gp;
+}
+
+inline stack_pool* pool_for(sched_t& s, std::size_t size) {
+    if (size == 0 || stack_pool::round_up(size) == s.default_pool.stack_size()) return &s.default_pool;
+    std::lock_guard<std::mutex> lk(s.pools_lock);
+    for (auto& pl : s.other_pools)
+        if (pl->stack_size() == stack_pool::round_up(size)) return pl.get();
+    s.other_pools.push_back(std::make_unique<stack_pool>(size));
+    return s.other_pools.back().get();
+}
+
+// ---------------------------------------------------------------------------
+// Crash reports.
+
+inline const char* status_name(const g* gp) {
+    switch (gp->status.load(std::memory_order_acquire)) {
+        case g_runnable: return "runnable";
+        case g_running: return "running";
+        case g_syscall: return "syscall";
+        case g_waiting: {
+            const char* r = gp->waitreason.load(std::memory_order_relaxed);
+            return r ? r : "waiting";
+        }
+        default: return nullptr;
+    }
+}
+
+inline std::string goroutine_dump(sched_t& s) {
+    std::vector<std::pair<std::uint64_t, const char*>> rows;
+    {
+        std::lock_guard<std::mutex> lk(s.allg_lock);
+        for (g* gp : s.allgs)
+            if (const char* st = status_name(gp)) rows.emplace_back(gp->goid, st);
+    }
+    std::sort(rows.begin(), rows.end());
+    std::string out;
+    for (auto& [id, st] : rows) out += "goroutine " + std::to_string(id) + " [" + st + "]:\n\n";
+    return out;
+}
+
+inline void fatal_dump(int fd) {
+    if (sched_t* s = the_sched.load(std::memory_order_acquire)) write_all_fd(fd, goroutine_dump(*s));
+}
+
+// Go's checkdead, with sched.lock held by an M about to sleep.
+inline void checkdead(sched_t& s) {
+    if (!s.cfg.deadlock_detection || s.exiting.load(std::memory_order_relaxed)) return;
+    if (s.external_wakeups.load(std::memory_order_relaxed)) return;
+    int run = s.mcount - s.nmidle - s.nmsys.load(std::memory_order_relaxed);
+    if (run > 0) return;
+    if (s.runqsize.load(std::memory_order_relaxed) > 0) return;
+    for (auto& pp : s.allp)
+        if (!pp->q.empty()) return;
+    if (s.pending_wakers.load(std::memory_order_relaxed) > 0) return;
+    fatal("all goroutines are asleep - deadlock!");
+}
+
+[[noreturn]] inline void crash_unrecovered(g* gp, std::exception_ptr ep) {
+    std::string what = "unknown C++ exception";
+    try {
+        std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+        what = e.what();
+    } catch (...) {
+    }
+    std::fflush(stdout);
+    write_all_fd(2, "panic: " + what + "\n\ngoroutine " + std::to_string(gp->goid) + " [running]:\n\n");
+    ::_exit(2);
+}
+
+// ---------------------------------------------------------------------------
+// Switching out of the running goroutine.
+
+void finish_switch(m* mp);
+
+// The running goroutine gp leaves the CPU; mp->post says why. Runs the next
+// local goroutine directly, or g0 when there is none.
+inline void switch_out(sched_t& s, m* mp, g* gp, bool dies = false) {
+    if (gp->stk.kind == guard_kind::canary && *reinterpret_cast<std::uint64_t*>(gp->stk.lo) != stack_canary) {
+        fatal("stack overflow\n\ngoroutine " + std::to_string(gp->goid) + " stack overflow: its " +
+              std::to_string(gp->stk.size()) + "-byte stack (unguarded, canary overwritten) was exceeded");
+    }
+    g* next = nullptr;
+    if (mp->pp && !s.exiting.load(std::memory_order_relaxed)) next = runq_pick(s, mp->pp);
+    if (next) {
+        mp->curg = next;
+        next->status.store(g_running, std::memory_order_relaxed);
+        mp->pp->switches.inc();
+        switch_to(gp, next, dies);
+    } else {
+        mp->curg = nullptr;
+        switch_to(gp, &mp->g0, dies);
+    }
+    finish_switch(getm());
+}
+
+// Go's gopark: parks the running goroutine; unlockf(lock) runs after the
+// switch, and if it returns false the goroutine is readied again at once.
+inline void gopark(bool (*unlockf)(void*), void* lock, const char* reason) {
+    m* mp = getm();
+    g* gp = mp->curg;
+    gp->waitreason.store(reason, std::memory_order_relaxed);
+    mp->post = post_kind::park;
+    mp->post_g = gp;
+    mp->waitunlockf = unlockf;
+    mp->waitlock = lock;
+    mp->pp->parks.inc();
+    switch_out(sched(), mp, gp);
+}
+
+template <class Lock>
+inline void gopark_unlock(Lock* lk, const char* reason) {
+    gopark([](void* l) { static_cast<Lock*>(l)->unlock(); return true; }, lk, reason);
+}
+
+// Runs what the context that switched out asked for (Go's park_m, gosched_m,
+// goexit0), now that it is off its stack.
+inline void finish_switch(m* mp) {
+    post_kind k = mp->post;
+    if (k == post_kind::none) return;
+    mp->post = post_kind::none;
+    g* gp = mp->post_g;
+    mp->post_g = nullptr;
+    sched_t& s = sched();
+    switch (k) {
+        case post_kind::park: {
+            gp->status.store(g_waiting, std::memory_order_release);
+            auto f = mp->waitunlockf;
+            void* l = mp->waitlock;
+            mp->waitunlockf = nullptr;
+            mp->waitlock = nullptr;
+            if (f && !f(l)) goready(gp);
+            break;
+        }
+        case post_kind::yield_local:
+            gp->status.store(g_runnable, std::memory_order_release);
+            runqput(s, mp->pp, gp, false);
+            break;
+        case post_kind::yield_global:
+        case post_kind::syscall_nop: {
+            gp->status.store(g_runnable, std::memory_order_release);
+            {
+                std::lock_guard<std::mutex> lk(s.lock);
+                globrunqput(s, gp);
+            }
+            wake_if_idle(s);
+            break;
+        }
+        case post_kind::exit:
+#if GOMP_TSAN
+            __tsan_destroy_fiber(gp->tsan_fiber);
+            gp->tsan_fiber = nullptr;
+#endif
+            gp->status.store(g_dead, std::memory_order_release);
+            if (!gp->is_main) gfput(s, mp->pp, gp);
+            break;
+        case post_kind::none: break;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Goroutine entry and exit.
+
+inline void goexit(g* gp);
+
+inline void gstart(void* arg) {
+    g* gp = static_cast<g*>(arg);
+#if GOMP_ASAN
+    __sanitizer_finish_switch_fiber(nullptr, nullptr, nullptr);
+#endif
+    finish_switch(getm());
+    try {
+        gp->fn(gp->fn_obj);
+    } catch (...) {
+        if (!gp->is_main) crash_unrecovered(gp, std::current_exception());
+        sched().main_exception = std::current_exception();
+    }
+    goexit(gp);
+}
+
+inline void goexit(g* gp) {
+    m* mp = getm();
+    sched_t& s = sched();
+    if (mp->pp) mp->pp->exits.inc();
+    if (gp->is_main) {
+        // Go: when main returns, the program ends; other goroutines are abandoned.
+        s.exiting.store(true, std::memory_order_release);
+        std::lock_guard<std::mutex> lk(s.lock);
+        for (m* m1 = s.midle; m1; m1 = m1->schedlink) m1->park.wakeup();
+        s.midle = nullptr;
+        s.nmidle = 0;
+        s.sysmon_note.wakeup();
+    }
+    mp->post = post_kind::exit;
+    mp->post_g = gp;
+    switch_out(s, mp, gp, true);
+    __builtin_unreachable();
+}
+
+// The callable of a goroutine: its function and arguments, decayed and
+// stored on the goroutine's own stack.
+template <class Tuple>
+void run_closure(void* obj) {
+    auto* t = static_cast<Tuple*>(obj);
+    struct destroy {
+        Tuple* t;
+        ~destroy() { t->~Tuple(); }
+    } d{t};
+    std::apply([](auto&& f, auto&&... args) { std::invoke(std::move(f), std::move(args)...); }, std::move(*t));
+}
+
+// Go's newproc.
+template <class F, class... Args>
+g* newproc(sched_t& s, stack_pool* pool, bool is_main, F&& f, Args&&... args) {
+    using Tuple = std::tuple<std::decay_t<F>, std::decay_t<Args>...>;
+    static_assert(std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>,
+                  "gomp::go: the function cannot be called with these arguments (they are decay-copied, as by "
+                  "std::thread)");
+    m* mp = getm();
+    p* pp = mp ? mp->pp : nullptr;
+    g* gp = gfget(s, pp, pool);
+    if (!gp) gp = malg(s, pool);
+    // Callable just below the G; it must leave most of the stack free.
+    constexpr std::size_t need = sizeof(Tuple) + alignof(Tuple);
+    if (need > gp->stk.size() / 4) {
+        gfput(s, pp, gp);
+        throw gomp::panic("gomp::go: the function object and arguments (" + std::to_string(sizeof(Tuple)) +
+                          " bytes) do not fit in a quarter of the goroutine stack; pass large data by pointer");
+    }
+    auto obj_addr = (reinterpret_cast<std::uintptr_t>(gp) - sizeof(Tuple)) & ~std::uintptr_t(alignof(Tuple) - 1);
+    new (reinterpret_cast<void*>(obj_addr)) Tuple(std::forward<F>(f), std::forward<Args>(args)...);
+    gp->fn = &run_closure<Tuple>;
+    gp->fn_obj = reinterpret_cast<void*>(obj_addr);
+    gp->sp = make_context(reinterpret_cast<void*>(obj_addr & ~std::uintptr_t(15)), &gstart, gp);
+    gp->is_main = is_main;
+    gp->param = nullptr;
+    gp->waitreason.store(nullptr, std::memory_order_relaxed);
+    gp->eh_caught = nullptr;
+    gp->eh_uncaught = 0;
+#if GOMP_ASAN
+    gp->asan_fake_stack = nullptr;
+    gp->asan_bottom = gp->stk.usable_lo();
+    gp->asan_size = std::size_t(reinterpret_cast<char*>(obj_addr) - gp->stk.usable_lo());
+#endif
+#if GOMP_TSAN
+    gp->tsan_fiber = __tsan_create_fiber(0);
+#endif
+    if (is_main) {
+        gp->goid = 1;
+    } else if (pp) {
+        if (pp->goid_next == pp->goid_end) {
+            pp->goid_next = s.goidgen.fetch_add(16, std::memory_order_relaxed) + 1;
+            pp->goid_end = pp->goid_next + 16;
+        }
+        gp->goid = pp->goid_next++;
+    } else {
+        gp->goid = s.goidgen.fetch_add(1, std::memory_order_relaxed) + 1;
+    }
+    gp->status.store(g_runnable, std::memory_order_release);
+    if (pp) pp->spawns.inc();
+    else s.external_spawns.fetch_add(1, std::memory_order_relaxed);
+    return gp;
+}
+
+// ---------------------------------------------------------------------------
+// M start, the schedule loop, sysmon.
+
+inline void install_signal_stack(m* mp);
+inline void init_g0(m* mp);
+
+inline void schedule(sched_t& s, m* mp) {
+    for (;;) {
+        finish_switch(mp);
+        g* gp = findrunnable(s, mp);
+        if (!gp) return;
+        if (mp->spinning) resetspinning(s, mp);
+        mp->curg = gp;
+        gp->status.store(g_running, std::memory_order_relaxed);
+        mp->pp->switches.inc();
+        switch_to(&mp->g0, gp);
+    }
+}
+
+inline void mstart(m* mp) {
+    setm(mp);
+    init_g0(mp);
+    install_signal_stack(mp);
+    sched_t& s = sched();
+    if (mp->nextp) {
+        acquirep(mp, mp->nextp);
+        mp->nextp = nullptr;
+    }
+    schedule(s, mp);
+#if GOMP_TSAN
+    // g0's fiber is the thread's own; nothing to destroy.
+#endif
+    setm(nullptr);
+}
+
+inline void init_g0(m* mp) {
+    mp->g0.goid = 0;
+    mp->g0.status.store(g_running, std::memory_order_relaxed);
+#if GOMP_ASAN
+    pthread_attr_t attr;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        void* addr;
+        std::size_t size;
+        pthread_attr_getstack(&attr, &addr, &size);
+        mp->g0.asan_bottom = addr;
+        mp->g0.asan_size = size;
+        pthread_attr_destroy(&attr);
+    }
+#endif
+#if GOMP_TSAN
+    mp->g0.tsan_fiber = __tsan_get_current_fiber();
+#endif
+}
+
+inline std::int64_t nanotime() {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return std::int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+// Go's handoffp: a P taken from a blocked M goes to a new M if there is
+// work for it, else to the idle list.
+inline void handoffp(sched_t& s, p* pp) {
+    if (!pp->q.empty() || s.runqsize.load(std::memory_order_seq_cst) > 0) {
+        startm(s, pp, false);
+        return;
+    }
+    std::int32_t zero = 0;
+    if (s.nmspinning.load() + s.npidle.load() == 0 && s.nmspinning.compare_exchange_strong(zero, 1)) {
+        startm(s, pp, true);
+        return;
+    }
+    std::unique_lock<std::mutex> lk(s.lock);
+    if (s.runqsize.load(std::memory_order_relaxed) > 0) {
+        lk.unlock();
+        startm(s, pp, false);
+        return;
+    }
+    pidleput(s, pp);
+}
+
+// Go's sysmon: retakes Ps from Ms stuck in blocking calls. Sleeps 20 us
+// while it has work, backing off to 10 ms when idle.
+inline void sysmon_loop(sched_t& s) {
+    std::int64_t delay_us = 20;
+    int idle = 0;
+    while (!s.exiting.load(std::memory_order_acquire)) {
+        if (idle == 0) delay_us = 20;
+        else if (idle > 50) delay_us = std::min<std::int64_t>(delay_us * 2, 10000);
+        s.sysmon_note.sleep_for(delay_us * 1000);
+        s.sysmon_note.clear();
+        if (s.exiting.load(std::memory_order_acquire)) break;
+        std::int64_t now = nanotime();
+        int retaken = 0;
+        for (auto& up : s.allp) {
+            p* pp = up.get();
+            if (pp->status.load(std::memory_order_acquire) != p_syscall) continue;
+            std::uint32_t t = pp->syscalltick.load(std::memory_order_relaxed);
+            if (pp->sysmon_syscalltick != t) {
+                pp->sysmon_syscalltick = t;
+                pp->sysmon_when = now;
+                continue;
+            }
+            // Leave the P alone if it has no work, others are idle and the
+            // call has been short: taking it back would only add a switch.
+            if (pp->q.empty() && s.nmspinning.load() + s.npidle.load() > 0 && now - pp->sysmon_when < 10000000)
+                continue;
+            std::uint32_t exp = p_syscall;
+            if (pp->status.compare_exchange_strong(exp, p_idle, std::memory_order_acq_rel)) {
+                handoffp(s, pp);
+                retaken++;
+            }
+        }
+        if (retaken) idle = 0;
+        else idle++;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Stack overflow: a fault in the running goroutine's guard is reported as
+// such; any other fault goes to whoever handled SIGSEGV/SIGBUS before us.
+
+inline struct sigaction prev_segv, prev_bus;
+inline std::once_flag signal_once;
+
+inline void chain_signal(int sig, siginfo_t* info, void* ctx) {
+    struct sigaction& prev = sig == SIGSEGV ? prev_segv : prev_bus;
+    if (prev.sa_flags & SA_SIGINFO) {
+        if (prev.sa_sigaction) {
+            prev.sa_sigaction(sig, info, ctx);
+            return;
+        }
+    } else if (prev.sa_handler != SIG_DFL && prev.sa_handler != SIG_IGN) {
+        prev.sa_handler(sig);
+        return;
+    }
+    // Default action: restore it and let the faulting instruction run again.
+    sigaction(sig, &prev, nullptr);
+}
+
+inline void overflow_handler(int sig, siginfo_t* info, void* ctx) {
+    m* mp = tls_m;
+    g* gp = mp ? mp->curg : nullptr;
+    char* addr = static_cast<char*>(info->si_addr);
+    if (gp && addr >= gp->stk.lo - 16 * page_size && addr < gp->stk.usable_lo()) {
+        char buf[320];
+        int n = std::snprintf(buf, sizeof buf,
+                              "fatal error: stack overflow\n\ngoroutine %llu stack overflow: stack size %zu bytes "
+                              "(guard page hit at %p); give it a larger stack with gomp::go_with_stack or "
+                              "gomp::config::stack_size\n",
+                              static_cast<unsigned long long>(gp->goid), gp->stk.size() - gp->stk.guard,
+                              static_cast<void*>(addr));
+        if (n > 0) write_all_fd(2, std::string_view(buf, std::min<std::size_t>(std::size_t(n), sizeof buf - 1)));
+        ::_exit(2);
+    }
+    chain_signal(sig, info, ctx);
+}
+
+inline void install_signal_stack(m* mp) {
+    stack_t cur;
+    if (sigaltstack(nullptr, &cur) == 0 && !(cur.ss_flags & SS_DISABLE)) return;  // someone (ASan) set one
+    constexpr std::size_t size = 64 * 1024;
+    mp->sigstack = std::malloc(size);
+    stack_t ss{};
+    ss.ss_sp = mp->sigstack;
+    ss.ss_size = size;
+    sigaltstack(&ss, nullptr);
+}
+
+inline void remove_signal_stack(m* mp) {
+    if (!mp->sigstack) return;
+    stack_t ss{};
+    ss.ss_flags = SS_DISABLE;
+    sigaltstack(&ss, nullptr);
+    std::free(mp->sigstack);
+    mp->sigstack = nullptr;
+}
+
+inline void install_overflow_handler() {
+    std::call_once(signal_once, [] {
+        struct sigaction sa{};
+        sa.sa_sigaction = &overflow_handler;
+        sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGSEGV, &sa, &prev_segv);
+        sigaction(SIGBUS, &sa, &prev_bus);
+    });
+}
+
+// ---------------------------------------------------------------------------
+// Blocking calls (Go's entersyscall / exitsyscall).
+
+inline void entersyscall(sched_t& s, m* mp) {
+    p* pp = mp->pp;
+    mp->curg->status.store(g_syscall, std::memory_order_relaxed);
+    mp->oldp = pp;
+    mp->pp = nullptr;
+    s.nmsys.fetch_add(1, std::memory_order_relaxed);
+    pp->syscalltick.store(pp->syscalltick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    pp->status.store(p_syscall, std::memory_order_release);
+}
+
+inline void exitsyscall(sched_t& s, m* mp) {
+    g* gp = mp->curg;
+    p* pp = mp->oldp;
+    mp->oldp = nullptr;
+    std::uint32_t exp = p_syscall;
+    if (pp->status.compare_exchange_strong(exp, p_running, std::memory_order_acq_rel)) {
+        mp->pp = pp;
+        s.nmsys.fetch_sub(1, std::memory_order_relaxed);
+        gp->status.store(g_running, std::memory_order_relaxed);
+        return;
+    }
+    // sysmon gave our P away: take an idle one, or queue the goroutine and
+    // let this M sleep.
+    p* p2 = nullptr;
+    {
+        std::lock_guard<std::mutex> lk(s.lock);
+        p2 = pidleget(s);
+    }
+    s.nmsys.fetch_sub(1, std::memory_order_relaxed);
+    if (p2) {
+        acquirep(mp, p2);
+        gp->status.store(g_running, std::memory_order_relaxed);
+        return;
+    }
+    mp->post = post_kind::syscall_nop;
+    mp->post_g = gp;
+    mp->curg = nullptr;
+    switch_to(gp, &mp->g0);
+    finish_switch(getm());
+}
+
+}  // namespace gomp::detail
