@@ -152,7 +152,6 @@ struct g {
     std::atomic<std::uint32_t> status{g_idle};
     std::atomic<const char*> waitreason{nullptr};
     std::uint64_t goid = 0;
-    g* schedlink = nullptr;      // run queue and free list link
     void (*fn)(void*) = nullptr; // runs and destroys the callable at fn_obj
     void* fn_obj = nullptr;
     void* param = nullptr;       // set by the waker (channels: the sudog that fired)
@@ -182,7 +181,7 @@ struct p {
     std::atomic<std::uint32_t> syscalltick{0};
     std::uint32_t sysmon_syscalltick = 0;  // sysmon's last view (sysmon only)
     std::int64_t sysmon_when = 0;
-    g* gfree = nullptr;
+    g* gfree[64];  // free Gs of the default stack size (gfree_local_max)
     int gfree_n = 0;
     std::uint64_t goid_next = 0, goid_end = 0;
     counter spawns, exits, switches, steals, parks;
@@ -198,7 +197,7 @@ struct m {
     p* oldp = nullptr;    // P held before a blocking call
     bool spinning = false;
     note park;
-    m* schedlink = nullptr;
+    m* schedlink = nullptr;  // idle M list
     std::uint64_t rand = 0;
     // What the context that runs next must do about the one that switched out.
     post_kind post = post_kind::none;
@@ -226,8 +225,10 @@ struct sched_t {
     std::vector<std::unique_ptr<p>> allp;
 
     std::mutex lock;  // protects everything below up to the atomics
-    g* runq_head = nullptr;
-    g* runq_tail = nullptr;
+    // Global run queue: a growable ring of G pointers (not a list through
+    // the Gs, which sit one per stack page and would miss the TLB per step).
+    std::vector<g*> runq_buf = std::vector<g*>(1024);
+    std::size_t runq_head = 0;  // index of the first G; size in runqsize
     std::atomic<std::int32_t> runqsize{0};
     p* pidle = nullptr;
     m* midle = nullptr;
@@ -248,8 +249,6 @@ struct sched_t {
     stack_pool default_pool;
     std::mutex pools_lock;
     std::vector<std::unique_ptr<stack_pool>> other_pools;
-    spinlock gfree_lock;  // global free Gs of default_pool
-    g* gfree = nullptr;
 
     std::mutex allg_lock;
     std::vector<g*> allgs;
@@ -260,6 +259,9 @@ struct sched_t {
     // Extensions (timers, netpoll) report pending wake-ups here so that the
     // deadlock check does not fire while something could still wake a goroutine.
     std::atomic<std::int64_t> pending_wakers{0};
+#if GOMP_TSAN
+    std::atomic<int> tsan_fence{0};
+#endif
 
     // Distinguishes runs: per-run caches (sync::pool) compare it.
     std::uint64_t run_id = next_run_id();
@@ -325,19 +327,21 @@ inline void switch_to(g* from, g* to, bool from_dies = false) {
 // Global run queue, idle P and idle M lists. Callers hold sched.lock.
 
 inline void globrunqput(sched_t& s, g* gp) {
-    gp->schedlink = nullptr;
-    if (s.runq_tail) s.runq_tail->schedlink = gp;
-    else s.runq_head = gp;
-    s.runq_tail = gp;
-    s.runqsize.store(s.runqsize.load(std::memory_order_relaxed) + 1, std::memory_order_seq_cst);
+    auto size = std::size_t(s.runqsize.load(std::memory_order_relaxed));
+    if (size == s.runq_buf.size()) {
+        std::vector<g*> bigger(size * 2);
+        for (std::size_t i = 0; i < size; i++) bigger[i] = s.runq_buf[(s.runq_head + i) % size];
+        s.runq_buf.swap(bigger);
+        s.runq_head = 0;
+    }
+    s.runq_buf[(s.runq_head + size) % s.runq_buf.size()] = gp;
+    s.runqsize.store(std::int32_t(size + 1), std::memory_order_seq_cst);
 }
 
-inline void globrunqputbatch(sched_t& s, g* head, g* tail, int n) {
-    tail->schedlink = nullptr;
-    if (s.runq_tail) s.runq_tail->schedlink = head;
-    else s.runq_head = head;
-    s.runq_tail = tail;
-    s.runqsize.store(s.runqsize.load(std::memory_order_relaxed) + n, std::memory_order_seq_cst);
+inline g* globrunqpop(sched_t& s) {
+    g* gp = s.runq_buf[s.runq_head];
+    s.runq_head = (s.runq_head + 1) % s.runq_buf.size();
+    return gp;
 }
 
 // Takes a batch from the global queue: one to return, more into pp's ring.
@@ -348,15 +352,8 @@ inline g* globrunqget(sched_t& s, p* pp, int max) {
     if (max > 0 && n > max) n = max;
     if (n > int(runq_size / 2)) n = runq_size / 2;
     s.runqsize.store(size - n, std::memory_order_relaxed);
-    g* gp = s.runq_head;
-    s.runq_head = gp->schedlink;
-    n--;
-    for (; n > 0; n--) {
-        g* g1 = s.runq_head;
-        s.runq_head = g1->schedlink;
-        pp->q.put_tail(g1);
-    }
-    if (!s.runq_head) s.runq_tail = nullptr;
+    g* gp = globrunqpop(s);
+    for (n--; n > 0; n--) pp->q.put_tail(globrunqpop(s));
     return gp;
 }
 
@@ -444,7 +441,11 @@ inline void wakep(sched_t& s) {
 
 // After publishing work: the StoreLoad barrier, then wake an M if one idles.
 inline void wake_if_idle(sched_t& s) {
+#if GOMP_TSAN
+    s.tsan_fence.fetch_add(0, std::memory_order_seq_cst);  // TSan does not model fences
+#else
     std::atomic_thread_fence(std::memory_order_seq_cst);
+#endif
     if (s.npidle.load(std::memory_order_seq_cst) > 0 && s.nmspinning.load(std::memory_order_seq_cst) == 0) wakep(s);
 }
 
@@ -465,9 +466,8 @@ inline bool runqput(sched_t& s, p* pp, g* gp, bool next) {
             continue;
         }
         batch[n] = gp;
-        for (std::uint32_t i = 0; i < n; i++) batch[i]->schedlink = batch[i + 1];
         std::lock_guard<std::mutex> lk(s.lock);
-        globrunqputbatch(s, batch[0], batch[n], int(n + 1));
+        for (std::uint32_t i = 0; i <= n; i++) globrunqput(s, batch[i]);
         return false;
     }
 }
@@ -626,69 +626,43 @@ inline void resetspinning(sched_t& s, m* mp) {
 // Free Gs.
 
 inline void gfput(sched_t& s, p* pp, g* gp) {
-    if (gp->pool == &s.default_pool && pp) {
-        gp->schedlink = pp->gfree;
-        pp->gfree = gp;
-        if (++pp->gfree_n <= gfree_local_max) return;
-        // Move half to the global list.
-        g* head = nullptr;
-        int moved = 0;
-        while (pp->gfree_n > gfree_local_max / 2) {
-            g* g1 = pp->gfree;
-            pp->gfree = g1->schedlink;
-            pp->gfree_n--;
-            g1->schedlink = head;
-            head = g1;
-            moved++;
+    stack_pool* pool = gp->pool;
+    if (pool == &s.default_pool && pp) {
+        if (pp->gfree_n < gfree_local_max) {
+            pp->gfree[pp->gfree_n++] = gp;
+            return;
         }
-        std::lock_guard<spinlock> lk(s.gfree_lock);
-        for (g* g1 = head; g1;) {
-            g* nx = g1->schedlink;
-            g1->schedlink = s.gfree;
-            s.gfree = g1;
-            g1 = nx;
-        }
+        // Local cache full: move half of it to the pool's shared list.
+        std::lock_guard<spinlock> lk(pool->free_lock);
+        for (int i = gfree_local_max / 2; i < gfree_local_max; i++) pool->free_gs.push_back(pp->gfree[i]);
+        pp->gfree_n = gfree_local_max / 2;
+        pp->gfree[pp->gfree_n++] = gp;
+        pool->nfree.store(int(pool->free_gs.size()), std::memory_order_relaxed);
         return;
     }
-    std::lock_guard<spinlock> lk(s.gfree_lock);
-    gp->schedlink = s.gfree;
-    s.gfree = gp;
+    std::lock_guard<spinlock> lk(pool->free_lock);
+    pool->free_gs.push_back(gp);
+    pool->nfree.store(int(pool->free_gs.size()), std::memory_order_relaxed);
 }
 
 inline g* gfget(sched_t& s, p* pp, stack_pool* pool) {
     if (pool == &s.default_pool && pp) {
-        if (!pp->gfree && s.gfree) {
-            std::lock_guard<spinlock> lk(s.gfree_lock);
-            // Refill up to half the local cache from the global list.
-            g** link = &s.gfree;
-            while (*link && pp->gfree_n < gfree_local_max / 2) {
-                g* g1 = *link;
-                if (g1->pool == pool) {
-                    *link = g1->schedlink;
-                    g1->schedlink = pp->gfree;
-                    pp->gfree = g1;
-                    pp->gfree_n++;
-                } else {
-                    link = &g1->schedlink;
-                }
+        if (pp->gfree_n == 0 && pool->nfree.load(std::memory_order_relaxed) > 0) {
+            std::lock_guard<spinlock> lk(pool->free_lock);
+            while (!pool->free_gs.empty() && pp->gfree_n < gfree_local_max / 2) {
+                pp->gfree[pp->gfree_n++] = static_cast<g*>(pool->free_gs.back());
+                pool->free_gs.pop_back();
             }
+            pool->nfree.store(int(pool->free_gs.size()), std::memory_order_relaxed);
         }
-        if (g* gp = pp->gfree) {
-            pp->gfree = gp->schedlink;
-            pp->gfree_n--;
-            return gp;
-        }
-        return nullptr;
+        return pp->gfree_n ? pp->gfree[--pp->gfree_n] : nullptr;
     }
-    std::lock_guard<spinlock> lk(s.gfree_lock);
-    for (g** link = &s.gfree; *link; link = &(*link)->schedlink) {
-        if ((*link)->pool == pool) {
-            g* gp = *link;
-            *link = gp->schedlink;
-            return gp;
-        }
-    }
-    return nullptr;
+    std::lock_guard<spinlock> lk(pool->free_lock);
+    if (pool->free_gs.empty()) return nullptr;
+    g* gp = static_cast<g*>(pool->free_gs.back());
+    pool->free_gs.pop_back();
+    pool->nfree.store(int(pool->free_gs.size()), std::memory_order_relaxed);
+    return gp;
 }
 
 // A new G at the top of a new stack from pool.

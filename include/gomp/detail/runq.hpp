@@ -74,7 +74,12 @@ struct runq {
             std::uint32_t t = tail.load(std::memory_order_relaxed);
             if (t == h) return nullptr;
             G* g = ring[h % runq_size].load(std::memory_order_relaxed);
-            if (head.compare_exchange_weak(h, h + 1, std::memory_order_release, std::memory_order_relaxed)) return g;
+            if (head.compare_exchange_weak(h, h + 1, std::memory_order_release, std::memory_order_relaxed)) {
+                // The G after this one is likely cold (one per stack page):
+                // start loading it now.
+                if (t - h > 1) __builtin_prefetch(ring[(h + 1) % runq_size].load(std::memory_order_relaxed), 1);
+                return g;
+            }
         }
     }
 

@@ -43,6 +43,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include <gomp/detail/note.hpp>
 #include <gomp/panic.hpp>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -88,6 +89,13 @@ public:
     }
 
     std::size_t stack_size() const { return size_; }
+
+    // Dead goroutines (their G at the top of their stack) waiting for reuse,
+    // as an array: following links through G structs, one per page, would
+    // miss the TLB on every step.
+    spinlock free_lock;
+    std::vector<void*> free_gs;
+    std::atomic<int> nfree{0};  // racy hint; exact under free_lock
 
     stack alloc() {
         std::lock_guard<std::mutex> lk(mu_);
