@@ -100,9 +100,11 @@ struct config {
     // 64 KiB). Only touched pages cost memory. Per goroutine: go_with_stack.
     std::size_t stack_size = 256 * 1024;
     // Report "all goroutines are asleep - deadlock!" and exit 2 when nothing
-    // can run and nothing can wake anything. Turned off automatically for the
-    // rest of a run once a thread that is not a goroutine wakes a goroutine,
-    // since such threads are invisible to the check.
+    // can run and nothing can wake anything. Threads that gomp did not start
+    // are invisible to the check, so it stays silent while threads created
+    // during the run are alive, and for the rest of a run once such a thread
+    // has woken a goroutine. A thread that existed before gomp::run and wakes
+    // goroutines is the one case it cannot see: turn it off for such programs.
     bool deadlock_detection = true;
 };
 
@@ -239,6 +241,7 @@ struct sched_t {
     std::atomic<std::int32_t> npidle{0};
     std::atomic<std::int32_t> nmspinning{0};
     std::atomic<std::int32_t> nmsys{0};  // Ms inside blocking()
+    int threads_at_start = 0;            // threads in the process when run began
     std::atomic<bool> exiting{false};
     std::atomic<bool> external_wakeups{false};
     std::atomic<std::uint64_t> goidgen{1};  // 1 is main's
@@ -720,16 +723,32 @@ inline void fatal_dump(int fd) {
     if (sched_t* s = the_sched.load(std::memory_order_acquire)) write_all_fd(fd, goroutine_dump(*s));
 }
 
+inline int count_threads() {
+    int n = 0;
+    if (FILE* f = std::fopen("/proc/self/status", "r")) {
+        char line[128];
+        while (std::fgets(line, sizeof line, f))
+            if (std::strncmp(line, "Threads:", 8) == 0) n = std::atoi(line + 8);
+        std::fclose(f);
+    }
+    return n;
+}
+
 // Go's checkdead, with sched.lock held by an M about to sleep.
 inline void checkdead(sched_t& s) {
     if (!s.cfg.deadlock_detection || s.exiting.load(std::memory_order_relaxed)) return;
     if (s.external_wakeups.load(std::memory_order_relaxed)) return;
-    int run = s.mcount - s.nmidle - s.nmsys.load(std::memory_order_relaxed);
+    // An M inside blocking() counts as running: its call will return.
+    int run = s.mcount - s.nmidle;
     if (run > 0) return;
     if (s.runqsize.load(std::memory_order_relaxed) > 0) return;
     for (auto& pp : s.allp)
         if (!pp->q.empty()) return;
     if (s.pending_wakers.load(std::memory_order_relaxed) > 0) return;
+    // A thread that gomp did not start (a std::thread made during the run)
+    // may still wake a goroutine through a channel or a mutex: the check
+    // cannot see it, so it stays silent while such threads exist.
+    if (count_threads() > s.threads_at_start + (s.mcount - 1) + 1 /* sysmon */) return;
     fatal("all goroutines are asleep - deadlock!");
 }
 
@@ -1063,7 +1082,6 @@ inline void sysmon_loop(sched_t& s) {
 // such; any other fault goes to whoever handled SIGSEGV/SIGBUS before us.
 
 inline struct sigaction prev_segv, prev_bus;
-inline std::once_flag signal_once;
 
 inline void chain_signal(int sig, siginfo_t* info, void* ctx) {
     struct sigaction& prev = sig == SIGSEGV ? prev_segv : prev_bus;
@@ -1118,15 +1136,20 @@ inline void remove_signal_stack(m* mp) {
     mp->sigstack = nullptr;
 }
 
+// Installed at every gomp::run, so that it is on top of handlers installed
+// since the last run (test frameworks reinstall theirs per test); chains to
+// the handler it replaced.
 inline void install_overflow_handler() {
-    std::call_once(signal_once, [] {
-        struct sigaction sa{};
-        sa.sa_sigaction = &overflow_handler;
-        sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGSEGV, &sa, &prev_segv);
-        sigaction(SIGBUS, &sa, &prev_bus);
-    });
+    struct sigaction sa{};
+    sa.sa_sigaction = &overflow_handler;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    for (int sig : {SIGSEGV, SIGBUS}) {
+        struct sigaction old{};
+        sigaction(sig, &sa, &old);
+        bool ours = (old.sa_flags & SA_SIGINFO) && old.sa_sigaction == &overflow_handler;
+        if (!ours) (sig == SIGSEGV ? prev_segv : prev_bus) = old;
+    }
 }
 
 // ---------------------------------------------------------------------------
