@@ -178,16 +178,7 @@ inline void yield() {
         return;
     }
     sched_t& s = sched();
-    g* next = runq_pick(s, mp->pp);
-    if (!next) return;
-    g* gp = mp->curg;
-    mp->post = post_kind::yield_local;
-    mp->post_g = gp;
-    mp->curg = next;
-    next->status.store(g_running, std::memory_order_relaxed);
-    mp->pp->switches.inc();
-    switch_to(gp, next);
-    finish_switch(getm());
+    if (g* next = runq_pick(s, mp->pp)) yield_to(mp, next);
 }
 
 // Go's runtime.GOMAXPROCS(0).

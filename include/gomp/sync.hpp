@@ -141,16 +141,7 @@ private:
     static void yield_to_readied() {
         m* mp = getm();
         if (!mp || !mp->curg) return;
-        g* next = mp->pp->q.take_next();
-        if (!next) return;
-        g* gp = mp->curg;
-        mp->post = post_kind::yield_local;
-        mp->post_g = gp;
-        mp->curg = next;
-        next->status.store(g_running, std::memory_order_relaxed);
-        mp->pp->switches.inc();
-        switch_to(gp, next);
-        finish_switch(getm());
+        if (g* next = mp->pp->q.take_next()) yield_to(mp, next);
     }
 
     std::atomic<std::uint32_t> count_{0};

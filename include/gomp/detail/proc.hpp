@@ -791,6 +791,19 @@ inline void switch_out(sched_t& s, m* mp, g* gp, bool dies = false) {
     finish_switch(getm());
 }
 
+// Runs next (already taken from this P's queue) in place of the running
+// goroutine, which goes to the tail of the local queue (yield, handoff).
+inline void yield_to(m* mp, g* next) {
+    g* gp = mp->curg;
+    mp->post = post_kind::yield_local;
+    mp->post_g = gp;
+    mp->curg = next;
+    next->status.store(g_running, std::memory_order_relaxed);
+    mp->pp->switches.inc();
+    switch_to(gp, next);
+    finish_switch(getm());
+}
+
 // Go's gopark: parks the running goroutine; unlockf(lock) runs after the
 // switch, and if it returns false the goroutine is readied again at once.
 inline void gopark(bool (*unlockf)(void*), void* lock, const char* reason) {
