@@ -272,10 +272,14 @@ TEST_CASE("cond: signal wakes one waiter, broadcast wakes all") {
             wg.add(n);
             for (int i = 0; i < n; i++)
                 gomp::go([&] {
-                    std::unique_lock lk(mu);
-                    while (tokens == 0) cv.wait();
-                    tokens--;
-                    woken++;
+                    {
+                        std::unique_lock lk(mu);
+                        while (tokens == 0) cv.wait();
+                        tokens--;
+                        woken++;
+                    }
+                    // After unlocking: done() may let main return and
+                    // destroy mu.
                     wg.done();
                 });
             for (int i = 0; i < 3; i++) {
