@@ -4,4 +4,5 @@
 
 #include <gomp/panic.hpp>
 #include <gomp/runtime.hpp>
+#include <gomp/slice.hpp>
 #include <gomp/sync.hpp>
