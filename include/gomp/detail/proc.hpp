@@ -76,6 +76,7 @@
 
 #if defined(__SANITIZE_ADDRESS__)
 #define GOMP_ASAN 1
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
 #if defined(__SANITIZE_THREAD__)
@@ -948,6 +949,9 @@ g* newproc(sched_t& s, stack_pool* pool, bool is_main, F&& f, Args&&... args) {
     gp->eh_caught = nullptr;
     gp->eh_uncaught = 0;
 #if GOMP_ASAN
+    // A dead goroutine never returned from its last frames (goexit switches
+    // away), so their redzones are still poisoned: clear them for the new one.
+    __asan_unpoison_memory_region(gp->stk.usable_lo(), std::size_t(reinterpret_cast<char*>(obj_addr) - gp->stk.usable_lo()));
     gp->asan_fake_stack = nullptr;
     gp->asan_bottom = gp->stk.usable_lo();
     gp->asan_size = std::size_t(reinterpret_cast<char*>(obj_addr) - gp->stk.usable_lo());
