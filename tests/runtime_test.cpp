@@ -358,12 +358,14 @@ TEST_CASE("go_with_stack gives a goroutine a bigger stack") {
 TEST_CASE("dump_goroutines lists every goroutine with its wait reason") {
     std::string dump;
     gomp::run([&] {
-        gomp::wait_group gate, started;
+        gomp::wait_group gate, started, finished;
         gate.add(1);
         started.add(1);
+        finished.add(1);
         gomp::go([&] {
             started.done();
             gate.wait();
+            finished.done();  // gate must outlive this goroutine's wait()
         });
         started.wait();
         gomp::yield();
@@ -371,6 +373,7 @@ TEST_CASE("dump_goroutines lists every goroutine with its wait reason") {
         gomp::dump_goroutines(os);
         dump = os.str();
         gate.done();
+        finished.wait();
     });
     CHECK(dump.find("goroutine 1 [running]:") != std::string::npos);
     CHECK(dump.find("[sync.WaitGroup.Wait]:") != std::string::npos);
