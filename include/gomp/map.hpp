@@ -1,0 +1,1488 @@
+// gomp/map.hpp: Go's map, the classic hmap of runtime/map.go (Go <= 1.23).
+//
+// A map is a hash table of 2^B buckets (bmap). Each bucket holds up to 8
+// entries and, for each slot, one byte of the key's hash (its tophash: the
+// hash's top byte, raised to at least minTopHash). A bucket stores its
+// tophash bytes together, then an overflow pointer, then its 8 keys together,
+// then its 8 values together (no padding between a small key and a small
+// value). The low B bits of the hash pick the bucket; more than 8 entries in
+// a bucket chain overflow buckets after it.
+//
+//   tophash values below minTopHash are states, not hashes:
+//     emptyRest      0  empty, and so is every later slot and overflow bucket
+//     emptyOne       1  empty
+//     evacuatedX     2  moved to the first half of the larger table
+//     evacuatedY     3  moved to the second half
+//     evacuatedEmpty 4  empty (or its entry moved) and the bucket is evacuated
+//
+// Growth. Inserting the (count+1)th entry when count+1 > 8 and count+1 >
+// 6.5 * 2^B (the load factor), or when about as many overflow buckets exist as
+// buckets (tooManyOverflowBuckets: deletes left chains long and sparse),
+// allocates a new bucket array (twice the size, or the same size to compact)
+// and keeps the old one as oldbuckets. Nothing moves yet: every later write
+// first evacuates the old bucket it is about to use and then one more, in
+// order (growWork), so a grow costs each write O(1) and no single insert
+// rehashes the whole table. Lookups during a grow read the old bucket until
+// it is evacuated. When the last old bucket is done, the old array is freed.
+//
+// Invariants:
+//  * Entries never move within or between buckets except by evacuation.
+//    That is what lets iteration be defined while the map changes.
+//  * Every slot of an old bucket is in an evacuated state or none is; the
+//    first slot's tophash tells which (evacuated()).
+//  * A new bucket receives entries only after its old bucket was evacuated:
+//    evacuation always starts from an empty destination.
+//  * count is the number of live entries; hashWriting is set exactly while a
+//    write runs (Go's concurrent-misuse check).
+//
+// Iteration (mapiterinit / mapiternext). An iterator starts at a random
+// bucket and a random slot offset, walks the bucket array it saw at start
+// (it.buckets, it.B) once round, and in each bucket chain visits slots from
+// the offset. If a grow started before the iterator and is still running
+// (it.B == h.B), a bucket whose old bucket is not yet evacuated is read from
+// the old bucket instead, keeping only the entries that will land in the
+// bucket being visited (checkBucket). If the table grew after the iterator
+// started, a slot the iterator reaches may be evacuated: the iterator then
+// looks the key up in the current table (mapaccessK) and produces the current
+// entry, or nothing if it was deleted. So: an entry present for the whole
+// iteration is produced exactly once; an entry deleted before it is reached
+// is not produced; an entry inserted during the iteration may or may not be.
+//
+// What C++ needs beyond Go (Go's garbage collector does these for free):
+//  * Old bucket arrays an iterator may still read are kept (retired) until no
+//    iterator is alive; the map counts its live iterators.
+//  * While an iterator is alive, evacuation copies keys (and copyable values)
+//    instead of moving them, so the iterator can still read the key in an old
+//    slot, and references the loop body holds stay readable. Without live
+//    iterators it moves. Keys that cannot be copied, or whose move may throw,
+//    are stored boxed (a pointer to a heap key); values whose move may throw
+//    are boxed too (Go's indirectkey/indirectelem), so evacuation never throws
+//    from a move.
+//  * A key that does not equal itself (NaN) cannot be looked up again; Go
+//    returns the stale copy from the old slot. gomp records where such an
+//    entry went (a small forwarding table) so the iterator yields the live one.
+//
+// Exceptions: an insert whose key or value constructor throws leaves the map
+// with its previous contents. Evacuation runs inside writes; the only things
+// in it that may throw (allocation, copying a key or value while an iterator is
+// alive, a user Hash or Eq) are either done before anything moves or undone,
+// so the write that ran it throws with the map's contents unchanged. erase
+// never throws from evacuation (it skips the grow work instead).
+#pragma once
+
+#include <gomp/hash.hpp>
+#include <gomp/panic.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <initializer_list>
+#include <iterator>
+#include <memory>
+#include <new>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace gomp {
+
+namespace detail {
+
+inline constexpr std::size_t bucket_cnt = 8;
+
+inline constexpr std::uint8_t empty_rest = 0;
+inline constexpr std::uint8_t empty_one = 1;
+inline constexpr std::uint8_t evacuated_x = 2;
+inline constexpr std::uint8_t evacuated_y = 3;
+inline constexpr std::uint8_t evacuated_empty = 4;
+inline constexpr std::uint8_t min_top_hash = 5;
+
+inline constexpr std::uint8_t hash_writing = 4;  // Go's flag value
+
+inline constexpr std::size_t no_check = ~std::size_t{0};
+
+// Load factor 6.5 = 13/2, as integers.
+inline constexpr std::size_t load_factor_num = 13;
+inline constexpr std::size_t load_factor_den = 2;
+
+inline constexpr bool is_empty_slot(std::uint8_t x) noexcept { return x <= empty_one; }
+
+inline constexpr std::uint8_t tophash(std::uint64_t hash) noexcept {
+    auto top = static_cast<std::uint8_t>(hash >> 56);
+    return top < min_top_hash ? static_cast<std::uint8_t>(top + min_top_hash) : top;
+}
+
+inline constexpr bool over_load_factor(std::size_t count, std::uint8_t B) noexcept {
+    return count > bucket_cnt && count > load_factor_num * ((std::size_t{1} << B) / load_factor_den);
+}
+
+inline constexpr bool too_many_overflow_buckets(std::uint16_t noverflow, std::uint8_t B) noexcept {
+    if (B > 15) B = 15;
+    return noverflow >= static_cast<std::uint16_t>(1u << B);
+}
+
+// SWAR over a bucket's 8 tophash bytes: byte i of the word is slot i.
+inline constexpr std::uint64_t lsb8 = 0x0101010101010101ull;
+inline constexpr std::uint64_t msb8 = 0x8080808080808080ull;
+
+inline std::uint64_t load_tophash(const std::uint8_t* t) noexcept {
+    std::uint64_t w;
+    std::memcpy(&w, t, 8);
+    if constexpr (std::endian::native == std::endian::big) w = __builtin_bswap64(w);
+    return w;
+}
+// High bit set in each byte equal to top. A byte just above a true match may
+// also be flagged (borrow); callers confirm with the key, and such a byte is
+// top^1 >= 4, never an empty slot, so the extra compare reads a live key.
+inline std::uint64_t match_top(std::uint64_t w, std::uint8_t top) noexcept {
+    std::uint64_t x = w ^ (lsb8 * top);
+    return (x - lsb8) & ~x & msb8;
+}
+// High bit set in each empty byte (emptyRest or emptyOne); exact.
+inline std::uint64_t match_empty(std::uint64_t w) noexcept {
+    std::uint64_t x = w & ~lsb8;
+    return (x - lsb8) & ~x & msb8;
+}
+// Whether some slot is emptyRest (exact as a yes/no).
+inline bool has_empty_rest(std::uint64_t w) noexcept { return ((w - lsb8) & ~w & msb8) != 0; }
+inline unsigned first_slot(std::uint64_t m) noexcept { return static_cast<unsigned>(std::countr_zero(m)) >> 3; }
+
+// Old-slot -> new-slot forwarding for keys that do not equal themselves
+// (NaN), which the iterator cannot look up again. Open addressing; capacity is
+// reserved before an evacuation so that put never allocates.
+class fwd_table {
+public:
+    fwd_table() = default;
+    fwd_table(const fwd_table&) = delete;
+    fwd_table& operator=(const fwd_table&) = delete;
+    ~fwd_table() { std::free(slots_); }
+
+    void reserve(std::size_t extra) {
+        std::size_t want = (size_ + extra) * 2;
+        if (want <= cap_) return;
+        std::size_t ncap = 16;
+        while (ncap < want) ncap *= 2;
+        auto* ns = static_cast<std::uintptr_t*>(std::calloc(ncap * 2, sizeof(std::uintptr_t)));
+        if (!ns) throw std::bad_alloc();
+        std::uintptr_t* old = slots_;
+        std::size_t ocap = cap_;
+        slots_ = ns;
+        cap_ = ncap;
+        size_ = 0;
+        for (std::size_t i = 0; i < ocap; ++i)
+            if (old[2 * i]) put(old[2 * i], old[2 * i + 1]);
+        std::free(old);
+    }
+    void put(std::uintptr_t k, std::uintptr_t v) noexcept {
+        std::size_t i = index(k);
+        while (slots_[2 * i] != 0 && slots_[2 * i] != k) i = (i + 1) & (cap_ - 1);
+        if (slots_[2 * i] == 0) ++size_;
+        slots_[2 * i] = k;
+        slots_[2 * i + 1] = v;
+    }
+    std::uintptr_t get(std::uintptr_t k) const noexcept {
+        if (cap_ == 0) return 0;
+        for (std::size_t i = index(k);; i = (i + 1) & (cap_ - 1)) {
+            if (slots_[2 * i] == k) return slots_[2 * i + 1];
+            if (slots_[2 * i] == 0) return 0;
+        }
+    }
+    bool empty() const noexcept { return size_ == 0; }
+    void clear() noexcept {
+        std::free(slots_);
+        slots_ = nullptr;
+        cap_ = size_ = 0;
+    }
+
+private:
+    std::size_t index(std::uintptr_t k) const noexcept { return mix64(k) & (cap_ - 1); }
+    std::uintptr_t* slots_ = nullptr;
+    std::size_t cap_ = 0, size_ = 0;
+};
+
+// Storage for a bucket's 8 values; nothing at all for an empty value type
+// (a set: map<K, std::monostate>).
+template <class VS, bool Empty>
+struct value_block {
+    alignas(VS) unsigned char b[bucket_cnt * sizeof(VS)];
+};
+template <class VS>
+struct value_block<VS, true> {};
+
+// A bucket (Go's bmap). KS/VS are the stored key/value representations:
+// the type itself, or a pointer to a boxed one.
+template <class KS, class VS, bool VEmpty>
+struct bmap {
+    std::uint8_t tophash[bucket_cnt];
+    bmap* overflow;
+    alignas(KS) unsigned char keys[bucket_cnt * sizeof(KS)];
+    [[no_unique_address]] value_block<VS, VEmpty> vals;
+};
+
+}  // namespace detail
+
+// What iterating a gomp::map yields: references to one entry's key and value.
+// Structured bindings work in every form:
+//
+//     for (auto& [k, v] : m) v += 1;           // k is const K&, v is V&
+//     for (const auto& [k, v] : m) use(k, v);
+//
+// Unlike std::unordered_map's value_type, the members are references even
+// when the entry is copied (`auto [k, v]` still refers into the map); copy
+// the value itself (`V copy = v;`) to keep it past the next write.
+template <class K, class V>
+struct map_entry {
+    const K& first;
+    V& second;
+};
+
+// gomp::map<K, V>: Go's map. An unordered hash map with Go's semantics:
+// random iteration order, iteration that stays defined while the loop inserts
+// and erases, incremental growth (no insert pays for rehashing the table),
+// NaN keys as in Go, and Go's fatal error on concurrent misuse.
+//
+//     gomp::map<std::string, int> ages;          // m := map[string]int{}
+//     ages["alice"] = 31;                         // m["alice"] = 31
+//     if (int* a = ages.find_ptr("bob")) ...      // if a, ok := m["bob"]; ok
+//     int b = ages.get("bob");                    // b := m["bob"]  (0 if absent)
+//     ages.erase("alice");                        // delete(m, "alice")
+//     for (auto& [name, age] : ages) ...          // for name, age := range m
+//     for (auto& [k, v] : m) if (v == 0) m.erase(k);   // defined, as in Go
+//
+// Differences from std::unordered_map:
+//  * Iteration order is random and different each time (Go's rule); the map
+//    has no positional iterators: find_ptr returns V* (nullptr if absent),
+//    try_emplace and insert_or_assign return {V&, inserted}.
+//  * A write (insert, erase, clear) may move entries (evacuation), so
+//    references and pointers into the map are valid only until the next
+//    write, as in absl::flat_hash_map. Do not pass a reference into the map
+//    as an argument to a write of the same map (`m[a] = m[b]` reads m[b]
+//    after m[a] may have moved it): copy it first. During an iteration the
+//    entry references the loop got stay readable across writes.
+//  * Inserting and erasing while iterating are defined (Go's range rules),
+//    not undefined.
+//  * The hasher takes a seed: Hash(key, seed) -> uint64 (gomp::hash); a
+//    std-style Hash(key) -> size_t also works and is mixed with the seed.
+//  * Writes overlapping another write, a read or an iteration on another
+//    thread end the process with Go's "fatal error: concurrent map writes"
+//    (best effort, like Go's), never silent corruption.
+//  * Destroying or moving a map while an iterator over it is alive is
+//    undefined, as for any container.
+//
+// Prefer it to std::unordered_map for speed (open buckets of 8, no node per
+// entry, SWAR tophash probing) and for Go's semantics; prefer the std map
+// when you need stable references across writes or ordered-by-insertion
+// nothing (neither gives that) ... or node handles.
+template <class K, class V, class Hash = gomp::hash<K>, class Eq = std::equal_to<>>
+class map {
+    // Keys that cannot be copied (the old slot keeps a copy while an iterator
+    // is alive) or whose move may throw are boxed; values whose move may throw
+    // are boxed. Empty trivial values take no space.
+    static constexpr bool key_boxed = !std::is_copy_constructible_v<K> || !std::is_nothrow_move_constructible_v<K>;
+    static constexpr bool val_empty = std::is_empty_v<V> && std::is_trivially_default_constructible_v<V> &&
+                                      std::is_trivially_destructible_v<V> && std::is_trivially_copyable_v<V>;
+    static constexpr bool val_boxed = !val_empty && !std::is_nothrow_move_constructible_v<V>;
+    static constexpr bool val_copyable = std::is_copy_constructible_v<V>;
+    static constexpr bool reflexive =
+        detail::reflexive_key_v<K> && (std::is_same_v<Eq, std::equal_to<>> || std::is_same_v<Eq, std::equal_to<K>>);
+    static constexpr bool transparent = requires {
+        typename Hash::is_transparent;
+        typename Eq::is_transparent;
+    };
+
+    struct key_box {
+        K key;
+        key_box* next_dead;
+    };
+    using KS = std::conditional_t<key_boxed, key_box*, K>;
+    using VS = std::conditional_t<val_boxed, V*, V>;
+    using bmap = detail::bmap<KS, VS, val_empty>;
+
+    // A bucket array: this header sits just before bucket 0.
+    struct chunk_hdr {
+        void* raw;
+        chunk_hdr* next;
+    };
+    struct array_hdr {
+        void* raw;
+        array_hdr* next_retired;
+        chunk_hdr* chunks;  // overflow buckets allocated after the array
+        bmap* pool_next;    // free preallocated overflow buckets [pool_next, pool_end)
+        bmap* pool_end;
+        std::size_t nalloc;  // buckets in the main allocation
+        std::uint8_t B;
+    };
+    static constexpr std::size_t bucket_align = alignof(bmap) > 64 ? alignof(bmap) : 64;
+    static constexpr std::size_t hdr_size = (sizeof(array_hdr) + bucket_align - 1) / bucket_align * bucket_align;
+    static constexpr std::size_t chunk_size = (sizeof(chunk_hdr) + bucket_align - 1) / bucket_align * bucket_align;
+
+    template <bool Const>
+    class basic_iterator;
+
+public:
+    using key_type = K;
+    using mapped_type = V;
+    using size_type = std::size_t;
+    using hasher = Hash;
+    using key_equal = Eq;
+    using entry = map_entry<K, V>;
+    using const_entry = map_entry<K, const V>;
+    using iterator = basic_iterator<false>;
+    using const_iterator = basic_iterator<true>;
+
+    map() noexcept : hash0_(detail::rand64()) {}
+
+    // make(map[K]V, hint): room for hint entries before the first grow.
+    explicit map(std::size_t hint, const Hash& h = Hash(), const Eq& eq = Eq())
+        : hash0_(detail::rand64()), hash_(h), eq_(eq) {
+        std::uint8_t B = 0;
+        while (detail::over_load_factor(hint, B)) ++B;
+        B_ = B;
+        if (B != 0) buckets_ = alloc_array(B);
+    }
+
+    map(std::initializer_list<std::pair<const K, V>> init) : map(init.size()) {
+        for (const auto& kv : init) insert_or_assign(kv.first, kv.second);
+    }
+
+    // Copying is Go's maps.Clone: a new map with its own seed.
+    map(const map& o) requires(std::is_copy_constructible_v<K> && std::is_copy_constructible_v<V>)
+        : map(o.count_, o.hash_, o.eq_) {
+        for (const auto& [k, v] : o) try_emplace(k, v);
+    }
+    map(map&& o) noexcept : hash_(std::move(o.hash_)), eq_(std::move(o.eq_)) { steal(o); }
+
+    map& operator=(const map& o) requires(std::is_copy_constructible_v<K> && std::is_copy_constructible_v<V>) {
+        if (this != &o) {
+            map tmp(o);
+            swap(tmp);
+        }
+        return *this;
+    }
+    map& operator=(map&& o) noexcept {
+        if (this != &o) {
+            release_all();
+            hash_ = std::move(o.hash_);
+            eq_ = std::move(o.eq_);
+            steal(o);
+        }
+        return *this;
+    }
+    ~map() { release_all(); }
+
+    void swap(map& o) noexcept {
+        map tmp(std::move(o));
+        o = std::move(*this);
+        *this = std::move(tmp);
+    }
+    friend void swap(map& a, map& b) noexcept { a.swap(b); }
+
+    // ---- Go's operations ----
+
+    // m[k]: the value for k, inserting V() first if k is absent (as `m[k] = v`
+    // and `m[k] += x` do in Go).
+    V& operator[](const K& k) requires std::default_initializable<V> {
+        return *assign<true>(k, [&](bmap* b, unsigned i) { construct_entry(b, i, k); }).first;
+    }
+    V& operator[](K&& k) requires std::default_initializable<V> {
+        return *assign<true>(k, [&](bmap* b, unsigned i) { construct_entry(b, i, std::move(k)); }).first;
+    }
+    // Heterogeneous (string maps): the key is built only if it is inserted.
+    template <class KK>
+        requires(transparent && !std::is_same_v<std::remove_cvref_t<KK>, K> && std::constructible_from<K, KK &&> &&
+                 std::default_initializable<V>)
+    V& operator[](KK&& k) {
+        return *assign<false>(k, [&](bmap* b, unsigned i) { construct_entry(b, i, std::forward<KK>(k)); }).first;
+    }
+
+    // Inserts (k, V(args...)) if k is absent; otherwise leaves the map and
+    // args untouched. Returns the value and whether it was inserted.
+    template <class... Args>
+    std::pair<V&, bool> try_emplace(const K& k, Args&&... args) {
+        auto r = assign<false>(k, [&](bmap* b, unsigned i) { construct_entry(b, i, k, std::forward<Args>(args)...); });
+        return {*r.first, r.second};
+    }
+    template <class... Args>
+    std::pair<V&, bool> try_emplace(K&& k, Args&&... args) {
+        auto r = assign<false>(
+            k, [&](bmap* b, unsigned i) { construct_entry(b, i, std::move(k), std::forward<Args>(args)...); });
+        return {*r.first, r.second};
+    }
+    template <class KK, class... Args>
+        requires(transparent && !std::is_same_v<std::remove_cvref_t<KK>, K> && std::constructible_from<K, KK &&>)
+    std::pair<V&, bool> try_emplace(KK&& k, Args&&... args) {
+        auto r = assign<false>(
+            k, [&](bmap* b, unsigned i) { construct_entry(b, i, std::forward<KK>(k), std::forward<Args>(args)...); });
+        return {*r.first, r.second};
+    }
+
+    // m[k] = v: inserts or assigns. Returns the value and whether it was
+    // inserted. If V's assignment throws, the entry keeps whatever state the
+    // assignment left (V's own guarantee); if its construction throws, the
+    // map is unchanged.
+    template <class M>
+    std::pair<V&, bool> insert_or_assign(const K& k, M&& v) {
+        auto r = assign<true>(k, [&](bmap* b, unsigned i) { construct_entry(b, i, k, std::forward<M>(v)); });
+        if (!r.second) *r.first = std::forward<M>(v);
+        return {*r.first, r.second};
+    }
+    template <class M>
+    std::pair<V&, bool> insert_or_assign(K&& k, M&& v) {
+        auto r = assign<true>(k, [&](bmap* b, unsigned i) { construct_entry(b, i, std::move(k), std::forward<M>(v)); });
+        if (!r.second) *r.first = std::forward<M>(v);
+        return {*r.first, r.second};
+    }
+    template <class KK, class M>
+        requires(transparent && !std::is_same_v<std::remove_cvref_t<KK>, K> && std::constructible_from<K, KK &&>)
+    std::pair<V&, bool> insert_or_assign(KK&& k, M&& v) {
+        auto r = assign<false>(
+            k, [&](bmap* b, unsigned i) { construct_entry(b, i, std::forward<KK>(k), std::forward<M>(v)); });
+        if (!r.second) *r.first = std::forward<M>(v);
+        return {*r.first, r.second};
+    }
+
+    // delete(m, k): removes k; an absent key is a no-op. Returns whether an
+    // entry was removed.
+    bool erase(const K& k) { return mapdelete(k); }
+    template <class KK>
+        requires(transparent && !std::is_same_v<std::remove_cvref_t<KK>, K>)
+    bool erase(const KK& k) {
+        return mapdelete(k);
+    }
+
+    // v, ok := m[k] as a pointer: the value for k, or nullptr if absent.
+    // Never inserts. Valid until the next write to the map.
+    V* find_ptr(const K& k) { return find_impl(k); }
+    const V* find_ptr(const K& k) const { return find_impl(k); }
+    template <class KK>
+        requires(transparent && !std::is_same_v<std::remove_cvref_t<KK>, K>)
+    V* find_ptr(const KK& k) {
+        return find_impl(k);
+    }
+    template <class KK>
+        requires(transparent && !std::is_same_v<std::remove_cvref_t<KK>, K>)
+    const V* find_ptr(const KK& k) const {
+        return find_impl(k);
+    }
+
+    bool contains(const K& k) const { return find_impl(k) != nullptr; }
+    template <class KK>
+        requires(transparent && !std::is_same_v<std::remove_cvref_t<KK>, K>)
+    bool contains(const KK& k) const {
+        return find_impl(k) != nullptr;
+    }
+
+    // v := m[k]: a copy of the value, or V() (Go's zero value) if absent.
+    V get(const K& k) const requires(std::default_initializable<V> && std::is_copy_constructible_v<V>) {
+        const V* p = find_impl(k);
+        return p ? *p : V();
+    }
+    template <class KK>
+        requires(transparent && !std::is_same_v<std::remove_cvref_t<KK>, K> && std::default_initializable<V> &&
+                 std::is_copy_constructible_v<V>)
+    V get(const KK& k) const {
+        const V* p = find_impl(k);
+        return p ? *p : V();
+    }
+    // A copy of the value, or dflt if absent.
+    template <class KK>
+    V get(const KK& k, V dflt) const requires std::is_copy_constructible_v<V> {
+        const V* p = find_impl(k);
+        return p ? *p : std::move(dflt);
+    }
+
+    // len(m)
+    std::size_t size() const noexcept { return count_; }
+    bool empty() const noexcept { return count_ == 0; }
+
+    // clear(m): removes every entry; keeps the bucket array for reuse (unless
+    // an iterator is alive: then the arrays are emptied in place, so running
+    // iterations end, and freed once they are gone).
+    void clear() noexcept {
+        if (count_ == 0) return;
+        if (flags_.load(std::memory_order_relaxed) & detail::hash_writing) fatal("concurrent map writes");
+        write_guard guard(flags_);
+        if (iters_.load(std::memory_order_acquire) != 0) {
+            wipe(buckets_);
+            wipe(oldbuckets_);
+            for (array_hdr* r = retired_; r; r = r->next_retired) wipe(buckets_of(r));
+            retire(buckets_);
+            retire(oldbuckets_);
+            buckets_ = nullptr;
+            B_ = 0;
+        } else {
+            collect();
+            if (oldbuckets_) free_array(oldbuckets_);
+            reset_array(buckets_);
+        }
+        oldbuckets_ = nullptr;
+        same_size_ = false;
+        nevacuate_ = 0;
+        noverflow_ = 0;
+        count_ = 0;
+        hash0_ = detail::rand64();  // Go: make collisions hard to repeat (issue 25237)
+    }
+
+    // Makes room for n entries without a grow: finishes a running grow and
+    // grows (doubling, evacuating everything) until n fits.
+    void reserve(std::size_t n) {
+        if (!detail::over_load_factor(n, B_) && (buckets_ || B_ == 0)) return;
+        if (flags_.load(std::memory_order_relaxed) & detail::hash_writing) fatal("concurrent map writes");
+        write_guard guard(flags_);
+        if (pending_) collect();
+        std::uint8_t target = B_;
+        while (detail::over_load_factor(n, target)) ++target;
+        if (count_ == 0 && !oldbuckets_ && iters_.load(std::memory_order_acquire) == 0) {
+            bmap* a = alloc_array(target);
+            if (buckets_) free_array(buckets_);
+            buckets_ = a;
+            B_ = target;
+            noverflow_ = 0;
+            return;
+        }
+        if (!buckets_) buckets_ = alloc_array(B_);
+        finish_grow();
+        while (B_ < target) {
+            hash_grow(true);
+            finish_grow();
+        }
+    }
+
+    // ---- iteration: for (auto& [k, v] : m), Go's range ----
+    iterator begin() { return iterator(this); }
+    iterator end() noexcept { return iterator(); }
+    const_iterator begin() const { return const_iterator(this); }
+    const_iterator end() const noexcept { return const_iterator(); }
+    const_iterator cbegin() const { return const_iterator(this); }
+    const_iterator cend() const noexcept { return const_iterator(); }
+
+    // ---- introspection (tests, debugging) ----
+    std::size_t bucket_count() const noexcept { return std::size_t{1} << B_; }  // 2^B
+    // Overflow buckets chained in the current bucket array (a walk: O(buckets)).
+    std::size_t overflow_bucket_count() const noexcept {
+        std::size_t n = 0;
+        if (buckets_)
+            for (std::size_t i = 0; i < bucket_count(); ++i)
+                for (const bmap* b = buckets_[i].overflow; b; b = b->overflow) ++n;
+        return n;
+    }
+    bool growing() const noexcept { return oldbuckets_ != nullptr; }
+    bool same_size_growing() const noexcept { return oldbuckets_ != nullptr && same_size_; }
+    static constexpr std::size_t bucket_bytes() noexcept { return sizeof(bmap); }
+
+    const Hash& hash_function() const noexcept { return hash_; }
+    const Eq& key_eq() const noexcept { return eq_; }
+
+private:
+    // ---- slots ----
+    static void* kraw(bmap* b, unsigned i) noexcept { return b->keys + i * sizeof(KS); }
+    static void* vraw(bmap* b, unsigned i) noexcept {
+        if constexpr (val_empty) {
+            (void)i;
+            return b;
+        } else {
+            return b->vals.b + i * sizeof(VS);
+        }
+    }
+    static KS* kslot(bmap* b, unsigned i) noexcept { return std::launder(static_cast<KS*>(kraw(b, i))); }
+    static K& key_at(bmap* b, unsigned i) noexcept {
+        if constexpr (key_boxed)
+            return (*kslot(b, i))->key;
+        else
+            return *kslot(b, i);
+    }
+    static inline std::conditional_t<val_empty, V, char> empty_value_{};
+    static V& val_at(bmap* b, unsigned i) noexcept {
+        if constexpr (val_empty) {
+            (void)b;
+            (void)i;
+            return empty_value_;
+        } else if constexpr (val_boxed) {
+            return **std::launder(reinterpret_cast<V**>(b->vals.b + i * sizeof(V*)));
+        } else {
+            return *std::launder(reinterpret_cast<V*>(b->vals.b + i * sizeof(V)));
+        }
+    }
+    static V** vbox_slot(bmap* b, unsigned i) noexcept
+        requires val_boxed
+    {
+        return std::launder(reinterpret_cast<V**>(b->vals.b + i * sizeof(V*)));
+    }
+
+    template <class... A>
+    static void construct_key(bmap* b, unsigned i, A&&... a) {
+        if constexpr (key_boxed)
+            ::new (kraw(b, i)) KS(new key_box{K(std::forward<A>(a)...), nullptr});
+        else
+            ::new (kraw(b, i)) K(std::forward<A>(a)...);
+    }
+    template <class... A>
+    static void construct_val(bmap* b, unsigned i, A&&... a) {
+        if constexpr (val_empty) {
+            (void)b;
+            (void)i;
+            ((void)a, ...);
+        } else if constexpr (val_boxed) {
+            ::new (vraw(b, i)) V*(new V(std::forward<A>(a)...));
+        } else {
+            ::new (vraw(b, i)) V(std::forward<A>(a)...);
+        }
+    }
+    // Key then value; if the value throws, the key is destroyed again: the
+    // slot stays empty.
+    template <class KA, class... VA>
+    static void construct_entry(bmap* b, unsigned i, KA&& ka, VA&&... va) {
+        construct_key(b, i, std::forward<KA>(ka));
+        try {
+            construct_val(b, i, std::forward<VA>(va)...);
+        } catch (...) {
+            destroy_key_now(b, i);
+            throw;
+        }
+    }
+    static void destroy_key_now(bmap* b, unsigned i) noexcept {
+        if constexpr (key_boxed)
+            delete *kslot(b, i);
+        else
+            std::destroy_at(kslot(b, i));
+    }
+    static void destroy_val(bmap* b, unsigned i) noexcept {
+        if constexpr (val_boxed)
+            delete *vbox_slot(b, i);
+        else if constexpr (!val_empty)
+            std::destroy_at(&val_at(b, i));
+        else {
+            (void)b;
+            (void)i;
+        }
+    }
+    // A live entry's key on delete: a boxed key may still be read through an
+    // old slot by a live iterator, so it waits in the graveyard until none is.
+    void drop_key(bmap* b, unsigned i) noexcept {
+        if constexpr (key_boxed) {
+            if (iters_.load(std::memory_order_acquire) != 0) {
+                key_box* kb = *kslot(b, i);
+                kb->next_dead = graveyard_;
+                graveyard_ = kb;
+                pending_ = true;
+                return;
+            }
+        }
+        destroy_key_now(b, i);
+    }
+    // Moves a value between slots (evacuation); never throws.
+    static void relocate_val(bmap* d, unsigned di, bmap* s, unsigned si) noexcept {
+        if constexpr (val_boxed) {
+            ::new (vraw(d, di)) V*(*vbox_slot(s, si));
+        } else if constexpr (!val_empty) {
+            V& sv = val_at(s, si);
+            ::new (vraw(d, di)) V(std::move(sv));
+            std::destroy_at(&sv);
+        } else {
+            (void)d, (void)di, (void)s, (void)si;
+        }
+    }
+    // The parts of an evacuatedX/Y slot the map still owns (the key copy or
+    // husk; the value copy or husk), destroyed when the old array is freed.
+    static void destroy_evacuated(bmap* b, unsigned i) noexcept {
+        if constexpr (!key_boxed) std::destroy_at(kslot(b, i));
+        if constexpr (!val_boxed && !val_empty) std::destroy_at(&val_at(b, i));
+        (void)b, (void)i;
+    }
+
+    static std::uintptr_t slot_id(bmap* b, unsigned i) noexcept { return reinterpret_cast<std::uintptr_t>(b) | i; }
+    static bmap* slot_bucket(std::uintptr_t id) noexcept { return reinterpret_cast<bmap*>(id & ~std::uintptr_t{7}); }
+    static unsigned slot_index(std::uintptr_t id) noexcept { return static_cast<unsigned>(id & 7); }
+
+    // ---- hashing ----
+    template <class KK>
+    std::uint64_t hash_of(const KK& k) const {
+        return detail::call_hash(hash_, k, hash0_);
+    }
+    bool self_equal(const K& k) const {
+        if constexpr (reflexive) {
+            (void)k;
+            return true;
+        } else {
+            return eq_(k, k);
+        }
+    }
+
+    static std::size_t bucket_mask(std::uint8_t B) noexcept { return (std::size_t{1} << B) - 1; }
+    std::size_t noldbuckets() const noexcept { return std::size_t{1} << (same_size_ ? B_ : B_ - 1); }
+    std::size_t oldbucket_mask() const noexcept { return noldbuckets() - 1; }
+    static bool evacuated(const bmap* b) noexcept {
+        std::uint8_t h = b->tophash[0];
+        return h > detail::empty_one && h < detail::min_top_hash;
+    }
+
+    // ---- bucket arrays ----
+    static array_hdr* hdr_of(bmap* buckets) noexcept {
+        return reinterpret_cast<array_hdr*>(reinterpret_cast<char*>(buckets) - hdr_size);
+    }
+    static bmap* buckets_of(array_hdr* h) noexcept {
+        return reinterpret_cast<bmap*>(reinterpret_cast<char*>(h) + hdr_size);
+    }
+    static void* zalloc(std::size_t header, std::size_t nbuckets, void*& raw) {
+        if (nbuckets > (SIZE_MAX - header - bucket_align) / sizeof(bmap)) throw std::bad_alloc();
+        raw = std::calloc(1, header + nbuckets * sizeof(bmap) + bucket_align);
+        if (!raw) throw std::bad_alloc();
+        auto p = reinterpret_cast<std::uintptr_t>(raw);
+        p = (p + bucket_align - 1) & ~(bucket_align - 1);
+        return reinterpret_cast<void*>(p);
+    }
+    // makeBucketArray: 2^B buckets, plus 2^(B-4) preallocated overflow buckets
+    // for B >= 4. calloc: the tophash bytes start as emptyRest.
+    static bmap* alloc_array(std::uint8_t B) {
+        std::size_t base = std::size_t{1} << B;
+        std::size_t n = base + (B >= 4 ? std::size_t{1} << (B - 4) : 0);
+        void* raw;
+        char* p = static_cast<char*>(zalloc(hdr_size, n, raw));
+        bmap* buckets = reinterpret_cast<bmap*>(p + hdr_size);
+        ::new (static_cast<void*>(p)) array_hdr{raw, nullptr, nullptr, buckets + base, buckets + n, n, B};
+        return buckets;
+    }
+    static void add_chunk(array_hdr* h, std::size_t n) {
+        void* raw;
+        char* p = static_cast<char*>(zalloc(chunk_size, n, raw));
+        h->chunks = ::new (static_cast<void*>(p)) chunk_hdr{raw, h->chunks};
+        h->pool_next = reinterpret_cast<bmap*>(p + chunk_size);
+        h->pool_end = h->pool_next + n;
+    }
+    static std::size_t chunk_buckets(std::uint8_t B) noexcept { return B >= 4 ? std::size_t{1} << (B - 4) : 1; }
+
+    void incr_noverflow() noexcept {
+        // Exact below B = 16; above, counts with probability 1/2^(B-15), so
+        // 2^15 still means "about as many overflow buckets as buckets".
+        if (B_ < 16) {
+            ++noverflow_;
+            return;
+        }
+        std::uint64_t mask = (std::uint64_t{1} << (B_ - 15)) - 1;
+        if ((detail::rand64() & mask) == 0) ++noverflow_;
+    }
+    bmap* new_overflow(bmap* b) {
+        array_hdr* h = hdr_of(buckets_);
+        if (h->pool_next == h->pool_end) add_chunk(h, chunk_buckets(h->B));
+        bmap* ovf = h->pool_next++;
+        incr_noverflow();
+        b->overflow = ovf;
+        return ovf;
+    }
+    void reserve_overflow(std::size_t n) {
+        array_hdr* h = hdr_of(buckets_);
+        if (static_cast<std::size_t>(h->pool_end - h->pool_next) < n) add_chunk(h, std::max(n, chunk_buckets(h->B)));
+    }
+    bmap* take_overflow(bmap* b) noexcept {  // after reserve_overflow
+        array_hdr* h = hdr_of(buckets_);
+        bmap* ovf = h->pool_next++;
+        incr_noverflow();
+        b->overflow = ovf;
+        return ovf;
+    }
+
+    // Destroys what the array's slots own; optionally marks every slot
+    // emptyRest (so a running iterator sees nothing more).
+    void destroy_contents(bmap* bk, bool mark_empty) noexcept {
+        constexpr bool trivial = !key_boxed && !val_boxed && std::is_trivially_destructible_v<K> &&
+                                 (val_empty || std::is_trivially_destructible_v<V>);
+        if (trivial && !mark_empty) return;
+        std::size_t nb = std::size_t{1} << hdr_of(bk)->B;
+        for (std::size_t j = 0; j < nb; ++j) {
+            for (bmap* b = bk + j; b; b = b->overflow) {
+                if constexpr (!trivial) {
+                    for (unsigned i = 0; i < detail::bucket_cnt; ++i) {
+                        std::uint8_t top = b->tophash[i];
+                        if (top >= detail::min_top_hash) {
+                            destroy_key_now(b, i);
+                            destroy_val(b, i);
+                        } else if (top == detail::evacuated_x || top == detail::evacuated_y) {
+                            destroy_evacuated(b, i);
+                        }
+                    }
+                }
+                if (mark_empty) std::memset(b->tophash, detail::empty_rest, detail::bucket_cnt);
+            }
+        }
+    }
+    void free_array(bmap* bk) noexcept {
+        if (!bk) return;
+        destroy_contents(bk, false);
+        array_hdr* h = hdr_of(bk);
+        for (chunk_hdr* c = h->chunks; c;) {
+            chunk_hdr* next = c->next;
+            std::free(c->raw);
+            c = next;
+        }
+        std::free(h->raw);
+    }
+    // clear() without iterators: empty the array in place for reuse.
+    void reset_array(bmap* bk) noexcept {
+        if (!bk) return;
+        destroy_contents(bk, false);
+        array_hdr* h = hdr_of(bk);
+        for (chunk_hdr* c = h->chunks; c;) {
+            chunk_hdr* next = c->next;
+            std::free(c->raw);
+            c = next;
+        }
+        h->chunks = nullptr;
+        std::memset(static_cast<void*>(bk), 0, h->nalloc * sizeof(bmap));
+        h->pool_next = bk + (std::size_t{1} << h->B);
+        h->pool_end = bk + h->nalloc;
+    }
+    void wipe(bmap* bk) noexcept {
+        if (bk) destroy_contents(bk, true);
+    }
+    // An array no longer in use: freed now, or kept while an iterator may read it.
+    void retire(bmap* bk) noexcept {
+        if (!bk) return;
+        if (iters_.load(std::memory_order_acquire) == 0) {
+            free_array(bk);
+            return;
+        }
+        array_hdr* h = hdr_of(bk);
+        h->next_retired = retired_;
+        retired_ = h;
+        pending_ = true;
+    }
+    // Frees what was kept for iterators, once none is alive. Runs at writes.
+    void collect() noexcept {
+        if (iters_.load(std::memory_order_acquire) != 0) return;
+        while (retired_) {
+            array_hdr* h = retired_;
+            retired_ = h->next_retired;
+            free_array(buckets_of(h));
+        }
+        while (graveyard_) {
+            key_box* kb = graveyard_;
+            graveyard_ = kb->next_dead;
+            delete kb;
+        }
+        if (fwd_) fwd_->clear();
+        pending_ = false;
+    }
+    void release_all() noexcept {
+        free_array(buckets_);
+        free_array(oldbuckets_);
+        while (retired_) {
+            array_hdr* h = retired_;
+            retired_ = h->next_retired;
+            free_array(buckets_of(h));
+        }
+        while (graveyard_) {
+            key_box* kb = graveyard_;
+            graveyard_ = kb->next_dead;
+            delete kb;
+        }
+        delete fwd_;
+        buckets_ = oldbuckets_ = nullptr;
+        fwd_ = nullptr;
+        count_ = 0;
+    }
+    void steal(map& o) noexcept {
+        buckets_ = std::exchange(o.buckets_, nullptr);
+        count_ = std::exchange(o.count_, 0);
+        hash0_ = o.hash0_;
+        o.hash0_ = detail::rand64();
+        B_ = std::exchange(o.B_, 0);
+        same_size_ = std::exchange(o.same_size_, false);
+        noverflow_ = std::exchange(o.noverflow_, 0);
+        oldbuckets_ = std::exchange(o.oldbuckets_, nullptr);
+        nevacuate_ = std::exchange(o.nevacuate_, 0);
+        retired_ = std::exchange(o.retired_, nullptr);
+        graveyard_ = std::exchange(o.graveyard_, nullptr);
+        fwd_ = std::exchange(o.fwd_, nullptr);
+        pending_ = std::exchange(o.pending_, false);
+    }
+
+    // ---- hashWriting ----
+    struct write_guard {
+        std::atomic<std::uint8_t>& f;
+        explicit write_guard(std::atomic<std::uint8_t>& flags) noexcept : f(flags) {
+            f.store(f.load(std::memory_order_relaxed) ^ detail::hash_writing, std::memory_order_relaxed);
+        }
+        write_guard(const write_guard&) = delete;
+        write_guard& operator=(const write_guard&) = delete;
+        ~write_guard() {
+            std::uint8_t v = f.load(std::memory_order_relaxed);
+            if (!(v & detail::hash_writing)) fatal("concurrent map writes");
+            f.store(static_cast<std::uint8_t>(v & ~detail::hash_writing), std::memory_order_relaxed);
+        }
+    };
+
+    // ---- mapaccess ----
+    // The bucket chain that holds key's hash: the old one until evacuated.
+    bmap* bucket_for(std::uint64_t hash) const noexcept {
+        std::size_t m = bucket_mask(B_);
+        bmap* b = buckets_ + (hash & m);
+        if (oldbuckets_) [[unlikely]] {
+            if (!same_size_) m >>= 1;
+            bmap* ob = oldbuckets_ + (hash & m);
+            if (!evacuated(ob)) b = ob;
+        }
+        return b;
+    }
+    template <class KK>
+    std::uintptr_t access(const KK& key, std::uint64_t hash) const {
+        const std::uint8_t top = detail::tophash(hash);
+        bmap* b = bucket_for(hash);
+        do {
+            std::uint64_t w = detail::load_tophash(b->tophash);
+            for (std::uint64_t m = detail::match_top(w, top); m; m &= m - 1) {
+                unsigned i = detail::first_slot(m);
+                if (eq_(key, key_at(b, i))) [[likely]]
+                    return slot_id(b, i);
+            }
+            if (detail::has_empty_rest(w)) break;
+            b = b->overflow;
+        } while (b);
+        return 0;
+    }
+    template <class KK>
+    V* find_impl(const KK& key) const {
+        if (count_ == 0) return nullptr;
+        if (flags_.load(std::memory_order_relaxed) & detail::hash_writing) [[unlikely]]
+            fatal("concurrent map read and map write");
+        std::uintptr_t s = access(key, hash_of(key));
+        return s ? &val_at(slot_bucket(s), slot_index(s)) : nullptr;
+    }
+
+    // ---- mapassign ----
+    template <bool UpdateKey, class KK, class Construct>
+    std::pair<V*, bool> assign(const KK& key, Construct&& construct) {
+        if (flags_.load(std::memory_order_relaxed) & detail::hash_writing) [[unlikely]]
+            fatal("concurrent map writes");
+        const std::uint64_t hash = hash_of(key);
+        // Set hashWriting after hashing: a throwing hash did not write.
+        write_guard guard(flags_);
+        if (pending_) [[unlikely]]
+            collect();
+        if (!buckets_) [[unlikely]]
+            buckets_ = alloc_array(B_);
+        const std::uint8_t top = detail::tophash(hash);
+        for (;;) {
+            const std::size_t bucket = hash & bucket_mask(B_);
+            if (oldbuckets_) [[unlikely]]
+                grow_work(bucket);
+            bmap* b = buckets_ + bucket;
+            bmap* insb = nullptr;
+            unsigned insi = 0;
+            for (;;) {
+                std::uint64_t w = detail::load_tophash(b->tophash);
+                for (std::uint64_t m = detail::match_top(w, top); m; m &= m - 1) {
+                    unsigned i = detail::first_slot(m);
+                    if (eq_(key, key_at(b, i))) {
+                        if constexpr (UpdateKey && std::is_floating_point_v<K>) key_at(b, i) = key;  // +0 vs -0
+                        return {&val_at(b, i), false};
+                    }
+                }
+                if (!insb) {
+                    if (std::uint64_t e = detail::match_empty(w)) {
+                        insb = b;
+                        insi = detail::first_slot(e);
+                    }
+                }
+                if (detail::has_empty_rest(w) || !b->overflow) break;
+                b = b->overflow;
+            }
+            // Not found. Start a grow if we hit the load factor or have too many
+            // overflow buckets, and are not growing already; then start over.
+            if (!oldbuckets_ && (detail::over_load_factor(count_ + 1, B_) ||
+                                 detail::too_many_overflow_buckets(noverflow_, B_))) {
+                hash_grow(detail::over_load_factor(count_ + 1, B_));
+                continue;
+            }
+            if (!insb) {
+                insb = new_overflow(b);
+                insi = 0;
+            }
+            construct(insb, insi);
+            insb->tophash[insi] = top;
+            ++count_;
+            return {&val_at(insb, insi), true};
+        }
+    }
+
+    // ---- mapdelete ----
+    template <class KK>
+    bool mapdelete(const KK& key) {
+        if (count_ == 0) return false;
+        if (flags_.load(std::memory_order_relaxed) & detail::hash_writing) [[unlikely]]
+            fatal("concurrent map writes");
+        const std::uint64_t hash = hash_of(key);
+        write_guard guard(flags_);
+        if (pending_) [[unlikely]]
+            collect();
+        if (oldbuckets_) [[unlikely]] {
+            try {
+                grow_work(hash & bucket_mask(B_));
+            } catch (...) {
+                // The grow can wait for the next write; the delete can still be
+                // done in whichever bucket holds the key now.
+            }
+        }
+        const std::uint8_t top = detail::tophash(hash);
+        bmap* const borig = bucket_for(hash);
+        for (bmap* b = borig; b; b = b->overflow) {
+            std::uint64_t w = detail::load_tophash(b->tophash);
+            for (std::uint64_t m = detail::match_top(w, top); m; m &= m - 1) {
+                unsigned i = detail::first_slot(m);
+                if (!eq_(key, key_at(b, i))) continue;
+                // key may refer to this very slot: do not use it from here on.
+                drop_key(b, i);
+                destroy_val(b, i);
+                b->tophash[i] = detail::empty_one;
+                // If the chain now ends in empty slots, turn them into emptyRest.
+                if (i == detail::bucket_cnt - 1) {
+                    if (b->overflow && b->overflow->tophash[0] != detail::empty_rest) goto not_last;
+                } else if (b->tophash[i + 1] != detail::empty_rest) {
+                    goto not_last;
+                }
+                for (;;) {
+                    b->tophash[i] = detail::empty_rest;
+                    if (i == 0) {
+                        if (b == borig) break;
+                        bmap* c = b;
+                        for (b = borig; b->overflow != c; b = b->overflow) {
+                        }
+                        i = detail::bucket_cnt - 1;
+                    } else {
+                        --i;
+                    }
+                    if (b->tophash[i] != detail::empty_one) break;
+                }
+            not_last:
+                if (--count_ == 0) hash0_ = detail::rand64();
+                return true;
+            }
+            if (detail::has_empty_rest(w)) break;
+        }
+        return false;
+    }
+
+    // ---- growth ----
+    void hash_grow(bool bigger) {
+        bmap* nb = alloc_array(static_cast<std::uint8_t>(B_ + (bigger ? 1 : 0)));  // may throw: nothing changed
+        oldbuckets_ = buckets_;
+        buckets_ = nb;
+        B_ = static_cast<std::uint8_t>(B_ + (bigger ? 1 : 0));
+        same_size_ = !bigger;
+        nevacuate_ = 0;
+        noverflow_ = 0;
+    }
+    void grow_work(std::size_t bucket) {
+        // The old bucket the write is about to use, then one more.
+        evacuate(bucket & oldbucket_mask());
+        if (oldbuckets_) evacuate(nevacuate_);
+    }
+    void finish_grow() {
+        while (oldbuckets_) evacuate(nevacuate_);
+    }
+
+    // One evacuation decision, per live entry of the old chain, in order.
+    struct evac_plan {
+        std::uint8_t orig_top, new_top;
+        bool use_y, forward;
+    };
+    struct evac_dst {
+        bmap* b;
+        unsigned i;
+    };
+
+    void evacuate(std::size_t oldbucket) {
+        bmap* const ob = oldbuckets_ + oldbucket;
+        const std::size_t newbit = noldbuckets();
+        if (!evacuated(ob)) evacuate_chain(ob, oldbucket, newbit);
+        if (oldbucket == nevacuate_) advance_evacuation_mark(newbit);
+    }
+
+    void evacuate_chain(bmap* const ob, std::size_t oldbucket, std::size_t newbit) {
+        const bool iter_live = iters_.load(std::memory_order_acquire) != 0;
+        // Phase 1, nothing changed yet (a throwing Hash, Eq or allocation here
+        // leaves the map as it was): decide where every entry goes, reserve the
+        // overflow buckets and forwarding slots that will take.
+        evac_plan small[2 * detail::bucket_cnt];
+        std::vector<evac_plan> big;
+        evac_plan* plan = small;
+        std::size_t n = 0, ny = 0, nfwd = 0;
+        for (bmap* c = ob; c; c = c->overflow) {
+            for (unsigned i = 0; i < detail::bucket_cnt; ++i) {
+                const std::uint8_t top = c->tophash[i];
+                if (detail::is_empty_slot(top)) continue;
+                const K& k = key_at(c, i);
+                evac_plan p{top, top, false, false};
+                // A key != key (NaN) cannot be found again by hash: with an
+                // iterator alive, its side is the low bit of its tophash (the
+                // iterator decided by that bit too) and its new slot is recorded.
+                p.forward = iter_live && !self_equal(k);
+                if (!same_size_) {
+                    std::uint64_t hash = hash_of(k);
+                    if (p.forward) {
+                        p.use_y = (top & 1) != 0;
+                        p.new_top = detail::tophash(hash);
+                    } else {
+                        p.use_y = (hash & newbit) != 0;
+                    }
+                }
+                if (n == 2 * detail::bucket_cnt) {
+                    big.assign(small, small + n);
+                    plan = nullptr;
+                }
+                if (plan)
+                    plan[n] = p;
+                else
+                    big.push_back(p);
+                ++n;
+                ny += p.use_y;
+                nfwd += p.forward;
+            }
+        }
+        if (!plan) plan = big.data();
+        auto spill = [](std::size_t m) { return m > detail::bucket_cnt ? (m - 1) / detail::bucket_cnt : 0; };
+        reserve_overflow(spill(n - ny) + spill(ny));
+        if (nfwd) {
+            if (!fwd_) fwd_ = new detail::fwd_table();
+            fwd_->reserve(nfwd);
+            pending_ = true;
+        }
+
+        // Phase 2: move (no iterator: nothing can throw) or copy (an iterator
+        // may read the old slots: a key or value copy may throw; then undo).
+        bmap* const x0 = buckets_ + oldbucket;
+        bmap* const y0 = same_size_ ? nullptr : buckets_ + oldbucket + newbit;
+        evac_dst xy[2] = {{x0, 0}, {y0, 0}};
+        std::size_t j = 0;
+        try {
+            for (bmap* c = ob; c; c = c->overflow) {
+                for (unsigned i = 0; i < detail::bucket_cnt; ++i) {
+                    if (detail::is_empty_slot(c->tophash[i])) {
+                        c->tophash[i] = detail::evacuated_empty;
+                        continue;
+                    }
+                    const evac_plan p = plan[j];
+                    evac_dst& d = xy[p.use_y];
+                    if (d.i == detail::bucket_cnt) {
+                        d.b = take_overflow(d.b);
+                        d.i = 0;
+                    }
+                    move_entry(d.b, d.i, c, i, iter_live);
+                    ++j;
+                    d.b->tophash[d.i] = p.new_top;
+                    c->tophash[i] = iter_live ? static_cast<std::uint8_t>(detail::evacuated_x + p.use_y)
+                                              : detail::evacuated_empty;
+                    if (p.forward) fwd_->put(slot_id(c, i), slot_id(d.b, d.i));
+                    ++d.i;
+                }
+            }
+        } catch (...) {
+            undo_evacuate(ob, x0, y0, plan);
+            throw;
+        }
+    }
+
+    // Puts old slot (c, i)'s entry into new slot (d, di). With iterators alive
+    // the old slot keeps a copy (or a moved-from husk for a non-copyable
+    // value; boxed parts are shared, the new slot owning them).
+    void move_entry(bmap* d, unsigned di, bmap* c, unsigned i, bool keep_old) {
+        if constexpr (key_boxed) {
+            ::new (kraw(d, di)) KS(*kslot(c, i));
+        } else if (keep_old) {
+            ::new (kraw(d, di)) K(std::as_const(key_at(c, i)));  // may throw
+        } else {
+            ::new (kraw(d, di)) K(std::move(key_at(c, i)));
+            std::destroy_at(kslot(c, i));
+        }
+        if constexpr (!val_boxed && !val_empty) {
+            if (keep_old) {
+                V& sv = val_at(c, i);
+                if constexpr (val_copyable) {
+                    try {
+                        ::new (vraw(d, di)) V(std::as_const(sv));
+                    } catch (...) {
+                        if constexpr (!key_boxed) std::destroy_at(kslot(d, di));
+                        throw;
+                    }
+                } else {
+                    ::new (vraw(d, di)) V(std::move(sv));
+                }
+                return;
+            }
+        }
+        relocate_val(d, di, c, i);
+    }
+
+    // Phase 2 failed (only possible with iterators alive, copying): put back
+    // every entry already copied, leave the destinations empty. The old chain
+    // then reads as before, its emptyRest marks possibly weakened to emptyOne.
+    void undo_evacuate(bmap* ob, bmap* x0, bmap* y0, const evac_plan* plan) noexcept {
+        evac_dst xy[2] = {{x0, 0}, {y0, 0}};
+        std::size_t j = 0;
+        for (bmap* c = ob; c; c = c->overflow) {
+            for (unsigned i = 0; i < detail::bucket_cnt; ++i) {
+                const std::uint8_t top = c->tophash[i];
+                if (top == detail::evacuated_empty) {
+                    c->tophash[i] = detail::empty_one;
+                } else if (top == detail::evacuated_x || top == detail::evacuated_y) {
+                    evac_dst& d = xy[top - detail::evacuated_x];
+                    if (d.i == detail::bucket_cnt) {
+                        d.b = d.b->overflow;
+                        d.i = 0;
+                    }
+                    // The old slot kept its key and value (copies were made):
+                    // drop the new ones. Boxed parts were shared: nothing to drop.
+                    if constexpr (!key_boxed) std::destroy_at(kslot(d.b, d.i));
+                    if constexpr (!val_boxed && !val_empty) {
+                        if constexpr (val_copyable) {
+                            std::destroy_at(&val_at(d.b, d.i));
+                        } else {
+                            V& nv = val_at(d.b, d.i);
+                            std::destroy_at(&val_at(c, i));  // the husk
+                            ::new (vraw(c, i)) V(std::move(nv));
+                            std::destroy_at(&nv);
+                        }
+                    }
+                    c->tophash[i] = plan[j].orig_top;
+                    ++j;
+                    ++d.i;
+                } else if (!detail::is_empty_slot(top)) {
+                    ++j;  // not reached before the failure: untouched
+                }
+            }
+        }
+        for (bmap* d = x0; d; d = d->overflow) std::memset(d->tophash, detail::empty_rest, detail::bucket_cnt);
+        for (bmap* d = y0; d; d = d->overflow) std::memset(d->tophash, detail::empty_rest, detail::bucket_cnt);
+    }
+
+    void advance_evacuation_mark(std::size_t newbit) noexcept {
+        ++nevacuate_;
+        // Bounded look-ahead over buckets already evacuated by writes, O(1).
+        std::size_t stop = std::min(nevacuate_ + 1024, newbit);
+        while (nevacuate_ != stop && evacuated(oldbuckets_ + nevacuate_)) ++nevacuate_;
+        if (nevacuate_ == newbit) {
+            // Grow done: the old array goes (or waits for the iterators).
+            retire(oldbuckets_);
+            oldbuckets_ = nullptr;
+            same_size_ = false;
+        }
+    }
+
+    // ---- mapiterinit / mapiternext ----
+    template <bool Const>
+    class basic_iterator {
+        using map_ptr = std::conditional_t<Const, const map*, map*>;
+        using vref = std::conditional_t<Const, const V, V>;
+        using entry_t = map_entry<K, vref>;
+
+    public:
+        using iterator_category = std::input_iterator_tag;
+        using iterator_concept = std::input_iterator_tag;
+        using value_type = entry_t;
+        using difference_type = std::ptrdiff_t;
+        using reference = entry_t&;
+        using pointer = entry_t*;
+
+        basic_iterator() noexcept {}
+        basic_iterator(const basic_iterator& o) noexcept { copy_from(o); }
+        basic_iterator(basic_iterator&& o) noexcept {
+            copy_from(o);
+            o.finish();
+        }
+        basic_iterator& operator=(const basic_iterator& o) noexcept {
+            if (this != &o) {
+                finish();
+                copy_from(o);
+            }
+            return *this;
+        }
+        basic_iterator& operator=(basic_iterator&& o) noexcept {
+            if (this != &o) {
+                finish();
+                copy_from(o);
+                o.finish();
+            }
+            return *this;
+        }
+        ~basic_iterator() { finish(); }
+
+        reference operator*() const noexcept { return u_.e; }
+        pointer operator->() const noexcept { return &u_.e; }
+        basic_iterator& operator++() {
+            next();
+            return *this;
+        }
+        void operator++(int) { next(); }
+
+        // Iterators compare equal when both are done, or at the same slot.
+        friend bool operator==(const basic_iterator& a, const basic_iterator& b) noexcept {
+            if (!a.h_ || !b.h_) return a.h_ == b.h_;
+            return a.bptr_ == b.bptr_ && a.i_ == b.i_ && a.bucket_ == b.bucket_;
+        }
+
+    private:
+        friend class map;
+
+        explicit basic_iterator(map_ptr h) {
+            if (h->count_ == 0) return;
+            h_ = h;
+            h->iters_.fetch_add(1, std::memory_order_relaxed);
+            B_ = h->B_;
+            buckets_ = h->buckets_;
+            // Decide where to start: a random bucket and slot offset.
+            std::uint64_t r = detail::rand64();
+            start_bucket_ = r & bucket_mask(B_);
+            offset_ = static_cast<std::uint8_t>((r >> B_) & (detail::bucket_cnt - 1));
+            bucket_ = start_bucket_;
+            next();
+        }
+
+        void copy_from(const basic_iterator& o) noexcept {
+            h_ = o.h_;
+            if (!h_) return;
+            h_->iters_.fetch_add(1, std::memory_order_relaxed);
+            buckets_ = o.buckets_;
+            bptr_ = o.bptr_;
+            start_bucket_ = o.start_bucket_;
+            bucket_ = o.bucket_;
+            check_bucket_ = o.check_bucket_;
+            B_ = o.B_;
+            offset_ = o.offset_;
+            i_ = o.i_;
+            wrapped_ = o.wrapped_;
+            std::construct_at(&u_.e, o.u_.e.first, o.u_.e.second);
+        }
+        void finish() noexcept {
+            if (h_) {
+                h_->iters_.fetch_sub(1, std::memory_order_acq_rel);
+                h_ = nullptr;
+            }
+        }
+        void yield(bmap* b, unsigned i, const K& k, vref& v, std::size_t bucket, std::size_t check) noexcept {
+            std::construct_at(&u_.e, k, v);
+            bucket_ = bucket;
+            bptr_ = b;
+            i_ = static_cast<std::uint8_t>(i + 1);
+            check_bucket_ = check;
+        }
+
+        void next() {
+            const map& h = *h_;
+            if (h.flags_.load(std::memory_order_relaxed) & detail::hash_writing) [[unlikely]]
+                fatal("concurrent map iteration and map write");
+            std::size_t bucket = bucket_;
+            bmap* b = bptr_;
+            unsigned i = i_;
+            std::size_t check = check_bucket_;
+            for (;;) {
+                if (!b) {
+                    if (bucket == start_bucket_ && wrapped_) {
+                        finish();  // end of iteration
+                        return;
+                    }
+                    if (h.oldbuckets_ && B_ == h.B_) {
+                        // Started during a grow that is still running: if the
+                        // bucket's old bucket is not evacuated yet, walk the old
+                        // one, keeping only entries headed for this bucket.
+                        b = h.oldbuckets_ + (bucket & h.oldbucket_mask());
+                        if (!evacuated(b)) {
+                            check = bucket;
+                        } else {
+                            b = buckets_ + bucket;
+                            check = detail::no_check;
+                        }
+                    } else {
+                        b = buckets_ + bucket;
+                        check = detail::no_check;
+                    }
+                    if (++bucket == (std::size_t{1} << B_)) {
+                        bucket = 0;
+                        wrapped_ = true;
+                    }
+                    i = 0;
+                }
+                for (; i < detail::bucket_cnt; ++i) {
+                    const unsigned offi = (i + offset_) & (detail::bucket_cnt - 1);
+                    const std::uint8_t top = b->tophash[offi];
+                    if (detail::is_empty_slot(top) || top == detail::evacuated_empty) continue;
+                    const K& k = key_at(b, offi);
+                    if (check != detail::no_check && !h.same_size_) {
+                        if (h.self_equal(k)) {
+                            // Skip entries that evacuation sends to the other half.
+                            if ((h.hash_of(k) & bucket_mask(B_)) != check) continue;
+                        } else {
+                            // key != key (NaN): the hash is not repeatable; the
+                            // low tophash bit picks the half, as evacuate does.
+                            if ((check >> (B_ - 1)) != static_cast<std::size_t>(top & 1)) continue;
+                        }
+                    }
+                    if (top != detail::evacuated_x && top != detail::evacuated_y) {
+                        yield(b, i, k, val_at(b, offi), bucket, check);  // the golden data
+                        return;
+                    }
+                    // Evacuated since the iterator started: the entry lives on
+                    // in the current table, or was deleted. Find it again.
+                    std::uintptr_t s;
+                    if (h.self_equal(k)) {
+                        s = h.access(k, h.hash_of(k));
+                    } else {
+                        s = slot_id(b, offi);
+                        for (std::uintptr_t f; h.fwd_ && (f = h.fwd_->get(s)) != 0;) s = f;
+                        if (s == slot_id(b, offi) || slot_bucket(s)->tophash[slot_index(s)] < detail::min_top_hash)
+                            s = 0;
+                    }
+                    if (!s) continue;  // deleted
+                    bmap* nb = slot_bucket(s);
+                    unsigned ni = slot_index(s);
+                    yield(b, i, key_at(nb, ni), val_at(nb, ni), bucket, check);
+                    return;
+                }
+                b = b->overflow;
+                i = 0;
+            }
+        }
+
+        union storage {
+            storage() noexcept {}
+            ~storage() {}
+            entry_t e;
+        };
+
+        map_ptr h_ = nullptr;  // null: done
+        bmap* buckets_ = nullptr;
+        bmap* bptr_ = nullptr;
+        std::size_t start_bucket_ = 0;
+        std::size_t bucket_ = 0;
+        std::size_t check_bucket_ = detail::no_check;
+        std::uint8_t B_ = 0;
+        std::uint8_t offset_ = 0;
+        std::uint8_t i_ = 0;
+        bool wrapped_ = false;
+        mutable storage u_;
+    };
+
+    // ---- hmap ----
+    bmap* buckets_ = nullptr;  // 2^B buckets; null until the first insert
+    std::size_t count_ = 0;    // live entries: len(m)
+    std::uint64_t hash0_;      // the seed
+    std::uint8_t B_ = 0;       // log2 of the bucket count
+    bool same_size_ = false;   // the running grow keeps the size
+    bool pending_ = false;     // something is kept for iterators (collect() has work)
+    std::atomic<std::uint8_t> flags_{0};  // hashWriting; relaxed, best effort, as Go
+    std::uint16_t noverflow_ = 0;         // overflow buckets, approximately
+    bmap* oldbuckets_ = nullptr;          // the previous array while growing
+    std::size_t nevacuate_ = 0;           // old buckets below this are evacuated
+    mutable std::atomic<std::uint32_t> iters_{0};  // live iterators
+    array_hdr* retired_ = nullptr;                 // arrays kept for live iterators
+    key_box* graveyard_ = nullptr;                 // deleted boxed keys kept for them
+    detail::fwd_table* fwd_ = nullptr;             // NaN forwarding
+    [[no_unique_address]] Hash hash_;
+    [[no_unique_address]] Eq eq_;
+};
+
+}  // namespace gomp
