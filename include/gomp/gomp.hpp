@@ -3,6 +3,9 @@
 #pragma once
 
 #include <gomp/panic.hpp>
+#include <gomp/chan.hpp>
 #include <gomp/runtime.hpp>
+#include <gomp/select.hpp>
+#include <gomp/iface.hpp>
 #include <gomp/slice.hpp>
 #include <gomp/sync.hpp>
