@@ -3,6 +3,7 @@
 // hashing, type assertion (concrete and interface, success and failure),
 // the run-time itab registry, and type_switch.
 #include <gomp/iface.hpp>
+#include <gomp/map.hpp>
 #include <gomp/slice.hpp>
 
 #include <doctest/doctest.h>
@@ -419,6 +420,29 @@ TEST_CASE("interface values as map keys: gomp::hash specialized for any and inte
     CHECK(m[gomp::any(1)] == 10);
     CHECK(m[gomp::any(std::string("one"))] == 20);
     CHECK(m[gomp::any(nullptr)] == 40);
+}
+
+TEST_CASE("gomp::map with interface keys, as Go's map[any]V and map[Shape]V") {
+    gomp::map<gomp::any, int> m;
+    m[gomp::any(1)] = 1;
+    m[gomp::any(1L)] = 2;  // another dynamic type: another key
+    m[gomp::any(std::string("a"))] = 3;
+    m[gomp::any()] = 4;
+    m[gomp::any(1)] += 10;
+    CHECK(m.size() == 4);
+    CHECK(m.get(gomp::any(1)) == 11);
+    CHECK(m.get(gomp::any(std::string("a"))) == 3);
+    CHECK(m.contains(gomp::any(nullptr)));
+    CHECK(!m.contains(gomp::any(2)));
+    CHECK(panic_msg([&] { m[gomp::any(gomp::slice<int>{})] = 5; }) ==
+          "runtime error: hash of unhashable type gomp::slice<int>");
+
+    Circle c1, c2;
+    gomp::map<Shape, std::string> names;
+    names[Shape(&c1)] = "one";
+    names[Shape(&c2)] = "two";
+    CHECK(names.get(Shape(&c1)) == "one");
+    CHECK(names.size() == 2);
 }
 
 TEST_CASE("type_switch: cases in order, interfaces, nil and default") {
