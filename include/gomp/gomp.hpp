@@ -4,8 +4,10 @@
 
 #include <gomp/panic.hpp>
 #include <gomp/chan.hpp>
+#include <gomp/hash.hpp>
 #include <gomp/runtime.hpp>
 #include <gomp/select.hpp>
 #include <gomp/iface.hpp>
+#include <gomp/map.hpp>
 #include <gomp/slice.hpp>
 #include <gomp/sync.hpp>

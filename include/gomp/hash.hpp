@@ -265,13 +265,15 @@ struct hash<T, std::enable_if_t<detail::tuple_like<T> && !detail::adl_hashable<T
 
 // User types: gomp_hash found by ADL; else std::hash, mixed with the seed.
 template <class T>
-struct hash<T, std::enable_if_t<(!detail::builtin_hashed_v<T> || (detail::tuple_like<T> && detail::adl_hashable<T>)) &&
-                                (detail::adl_hashable<T> || detail::std_hashable<T>)>> {
+struct hash<T, std::enable_if_t<detail::adl_hashable<T> && (!detail::builtin_hashed_v<T> || detail::tuple_like<T>)>> {
+    std::uint64_t operator()(const T& v, std::uint64_t seed) const noexcept(noexcept(gomp_hash(v, seed))) {
+        return static_cast<std::uint64_t>(gomp_hash(v, seed));
+    }
+};
+template <class T>
+struct hash<T, std::enable_if_t<!detail::adl_hashable<T> && !detail::builtin_hashed_v<T> && detail::std_hashable<T>>> {
     std::uint64_t operator()(const T& v, std::uint64_t seed) const noexcept(noexcept(std::hash<T>{}(v))) {
-        if constexpr (detail::adl_hashable<T>)
-            return static_cast<std::uint64_t>(gomp_hash(v, seed));
-        else
-            return detail::hash_u64(static_cast<std::uint64_t>(std::hash<T>{}(v)), seed);
+        return detail::hash_u64(static_cast<std::uint64_t>(std::hash<T>{}(v)), seed);
     }
 };
 

@@ -128,7 +128,7 @@ namespace detail {
 
 // The storage every interface value carries: 16 bytes, pointer-aligned.
 struct alignas(void*) iface_storage {
-    unsigned char bytes[2 * sizeof(void*)];
+    unsigned char bytes[2 * sizeof(void*)] = {};  // determinate even when nil (as_ok reads it)
 };
 
 template <class T>
@@ -335,9 +335,24 @@ struct iface_desc {
 struct itab {
     const iface_desc* inter;
     const type_desc* type;
+    bool trivial;  // type->trivial, or true for the nil itab: saves copies and
+                   // destructors a dependent load
     const char* missing = nullptr;
     std::uint64_t epoch = 0;  // negative entries: the registry epoch they saw
 };
+
+// Value operations through an itab (see itab::trivial).
+inline void tab_copy(const itab* tab, iface_storage& dst, const iface_storage& src) {
+    if (tab->trivial) dst = src;
+    else value_copy(tab->type, dst, src);
+}
+inline void tab_relocate(const itab* tab, iface_storage& dst, iface_storage& src) noexcept {
+    if (tab->trivial) dst = src;
+    else value_relocate(tab->type, dst, src);
+}
+inline void tab_destroy(const itab* tab, iface_storage& s) noexcept {
+    if (!tab->trivial) value_destroy(tab->type, s);
+}
 
 using erased_fn = void (*)();
 
@@ -445,10 +460,10 @@ template <class I>
 struct iface_info {
     using M = iface_methods<I>;
     static constexpr iface_desc desc{I::gomp_name, fnv1a(I::gomp_name), M::n, M::descs};
-    static constexpr itab_t<I> nil_itab{{&desc, nullptr}, M::nil_thunks};
+    static constexpr itab_t<I> nil_itab{{&desc, nullptr, true}, M::nil_thunks};
     // itab_of<I, T>: the itab of a conversion the compiler sees.
     template <class T>
-    static constexpr itab_t<I> itab_of{{&desc, &type_of<T>}, M::template thunks<T>};
+    static constexpr itab_t<I> itab_of{{&desc, &type_of<T>, type_of<T>.trivial}, M::template thunks<T>};
 };
 
 // ---- the run-time registry (Go's itabTable and the types' method sets) -------
@@ -577,9 +592,9 @@ const itab* getitab(const type_desc* t) {
     }
     std::unique_ptr<itab> e;
     if (missing) {
-        e = std::make_unique<itab>(itab{d, t, missing, ep});
+        e = std::make_unique<itab>(itab{d, t, t->trivial, missing, ep});
     } else {
-        auto* full = new itab_t<I>{{d, t}, M::unerase(fns)};
+        auto* full = new itab_t<I>{{d, t, t->trivial}, M::unerase(fns)};
         e.reset(full);
     }
     const itab* p = e.get();
@@ -593,14 +608,19 @@ const itab* getitab(const type_desc* t) {
 // positive and negative entries.
 template <class I>
 struct assert_cache {
-    static constexpr std::size_t size = 32;
-    static inline std::atomic<const itab*> slots[size] = {};
+    static constexpr unsigned bits = 5;
+    static inline std::atomic<const itab*> slots[1u << bits] = {};
+    // Indexed by the descriptor's address, not its hash field: one dependent
+    // load fewer on the path to the call that usually follows.
+    static std::size_t index(const type_desc* t) noexcept {
+        return static_cast<std::size_t>((reinterpret_cast<std::uintptr_t>(t) * hk0) >> (64 - bits));
+    }
 };
 
 // The itab of (I, t) or a negative itab; t is not null.
 template <class I>
 const itab* find_itab(const type_desc* t) {
-    auto& slot = assert_cache<I>::slots[t->hash & (assert_cache<I>::size - 1)];
+    auto& slot = assert_cache<I>::slots[assert_cache<I>::index(t)];
     const itab* e = slot.load(std::memory_order_acquire);
     if (e && e->type == t) [[likely]] {
         if (!e->missing) return e;
@@ -712,9 +732,9 @@ public:
         tab_ = e;
     }
 
-    iface_base(const iface_base& o) : tab_(o.tab_) { value_copy(o.tab_->type, buf_, o.buf_); }
+    iface_base(const iface_base& o) : tab_(o.tab_) { tab_copy(tab_, buf_, o.buf_); }
     iface_base(iface_base&& o) noexcept : tab_(o.tab_) {
-        value_relocate(o.tab_->type, buf_, o.buf_);
+        tab_relocate(tab_, buf_, o.buf_);
         o.tab_ = &iface_info<D>::nil_itab;
     }
     iface_base& operator=(const iface_base& o) {
@@ -726,16 +746,16 @@ public:
     }
     iface_base& operator=(iface_base&& o) noexcept {
         if (this != &o) {
-            value_destroy(tab_->type, buf_);
+            tab_destroy(tab_, buf_);
             tab_ = o.tab_;
-            value_relocate(o.tab_->type, buf_, o.buf_);
+            tab_relocate(tab_, buf_, o.buf_);
             o.tab_ = &iface_info<D>::nil_itab;
         }
         return *this;
     }
-    ~iface_base() { value_destroy(tab_->type, buf_); }
+    ~iface_base() { tab_destroy(tab_, buf_); }
 
-    explicit operator bool() const noexcept { return tab_->type != nullptr; }
+    explicit operator bool() const noexcept { return tab_ != &iface_info<D>::nil_itab; }
     friend bool operator==(const iface_base& x, std::nullptr_t) noexcept { return !x; }
 
     // The itab (never null) and the storage: for gomp's free functions.
@@ -863,12 +883,11 @@ struct value_access {
     template <class I, class X>
     static I make(const itab* e, X&& src) {
         I r;
-        const type_desc* t = type(src);
         if constexpr (std::is_rvalue_reference_v<X&&> && !std::is_const_v<std::remove_reference_t<X>>) {
-            value_relocate(t, r.buf_, *static_cast<iface_storage*>(data(src)));
+            tab_relocate(e, r.buf_, *static_cast<iface_storage*>(data(src)));
             release(src);
         } else {
-            value_copy(t, r.buf_, *static_cast<const iface_storage*>(data(src)));
+            tab_copy(e, r.buf_, *static_cast<const iface_storage*>(data(src)));
         }
         r.tab_ = e;
         return r;
@@ -941,6 +960,42 @@ I as(X&& x) {
     const detail::itab* e = detail::find_itab<I>(t);
     if (e->missing) return I();
     return A::template make<I>(e, std::forward<X>(x));
+}
+
+// Go's comma-ok result: the value (T's zero value when !ok) and ok.
+template <class T>
+struct comma_ok {
+    T value;
+    bool ok;
+};
+
+// v, ok := x.(T), by value as in Go: a copy of the value and true, or T's
+// zero value and false. For a small trivially copyable T the copy is made
+// unconditionally and selected, so the compiler can use a conditional move
+// where the pointer form `if (auto* p = as<T>(x))` must branch.
+//
+//     auto [c, ok] = gomp::as_ok<Circle>(x);
+template <class T, detail::value_type X>
+    requires(!detail::is_value_v<T>)
+comma_ok<T> as_ok(const X& x) {
+    using A = detail::value_access;
+    bool ok = A::type(x) == &detail::type_of<T>;
+    if constexpr (detail::stored_inline_v<T> && std::is_trivially_copyable_v<T> &&
+                  std::is_trivially_default_constructible_v<T>) {
+        T v;
+        std::memcpy(static_cast<void*>(&v), A::data(x), sizeof(T));  // the buffer always holds bytes
+        return {ok ? v : T{}, ok};
+    } else {
+        if (ok) return {*detail::object<T>(A::data(x)), true};
+        return {T{}, false};
+    }
+}
+template <class I, class X>
+    requires(detail::is_iface_v<I> && detail::value_type<X>)
+comma_ok<I> as_ok(X&& x) {
+    I r = as<I>(std::forward<X>(x));
+    bool ok = static_cast<bool>(r);
+    return {std::move(r), ok};
 }
 
 // x.(T), panicking: a reference to the value inside x, or Go's
