@@ -11,3 +11,4 @@
 #include <gomp/map.hpp>
 #include <gomp/slice.hpp>
 #include <gomp/sync.hpp>
+#include <gomp/version.hpp>
