@@ -290,6 +290,45 @@ TEST_CASE("type assertion to a concrete type") {
     }
 }
 
+TEST_CASE("comma-ok assertion: the value and true, or the zero value and false") {
+    gomp::any x = 42;
+    auto [i, ok] = gomp::as_ok<int>(x);
+    CHECK(ok);
+    CHECK(i == 42);
+    auto [s, sok] = gomp::as_ok<std::string>(x);
+    CHECK(!sok);
+    CHECK(s.empty());
+    auto [l, lok] = gomp::as_ok<long>(x);  // trivially copyable: the selected copy
+    CHECK(!lok);
+    CHECK(l == 0);
+    gomp::any nil;
+    CHECK(!gomp::as_ok<int>(nil).ok);
+    CHECK(gomp::as_ok<int>(nil).value == 0);
+    gomp::any str = std::string("go");
+    CHECK(gomp::as_ok<std::string>(str).value == "go");
+
+    Shape sh = Circle{2};
+    auto [c, cok] = gomp::as_ok<Circle>(sh);
+    CHECK(cok);
+    CHECK(c.r == 2);
+    CHECK(!gomp::as_ok<Square>(sh).ok);
+    CHECK(gomp::as_ok<Square>(sh).value.side == 1);  // Square{}
+
+    // To an interface: an I and ok; a nil I and false.
+    auto [ar, aok] = gomp::as_ok<Areaer>(sh);
+    CHECK(aok);
+    CHECK(ar.area() == 12);
+    auto [nm, nok] = gomp::as_ok<Namer>(sh);  // Circle has no name()
+    CHECK(!nok);
+    CHECK(nm == nullptr);
+    // A null pointer inside is still ok: the interface is not nil.
+    Circle* none = nullptr;
+    gomp::any np = none;
+    auto [np_shape, np_ok] = gomp::as_ok<Shape>(np);
+    CHECK(np_ok);
+    CHECK(np_shape != nullptr);
+}
+
 TEST_CASE("type assertion to an interface: cached itabs, Go's failure messages") {
     gomp::any x = Circle{2};
     Shape s = gomp::as<Shape>(x);

@@ -8,6 +8,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <iterator>
 #include <memory>
 #include <numeric>
@@ -15,6 +18,7 @@
 #include <span>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -118,6 +122,51 @@ std::string caps_seen(std::size_t limit, std::size_t chunk) {
         }
     }
     return out.str();
+}
+
+// tests/go/growth/main.go, found from this file's path (__FILE__ is
+// relative to the build directory, which is the working directory under
+// meson test or the executable's parent's parent).
+std::filesystem::path growth_program() {
+    namespace fs = std::filesystem;
+    fs::path rel = fs::path(__FILE__).parent_path() / "go" / "growth" / "main.go";
+    std::error_code ec;
+    fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    for (fs::path base : {fs::current_path(), exe.parent_path().parent_path()}) {
+        fs::path p = rel.is_absolute() ? rel : base / rel;
+        if (fs::exists(p, ec)) return p;
+    }
+    return {};
+}
+
+// The output of `go run tests/go/growth/main.go`, or "" (with a MESSAGE)
+// when go or the program is not there or does not run.
+std::string run_go_growth() {
+    std::filesystem::path prog = growth_program();
+    if (prog.empty()) {
+        MESSAGE("tests/go/growth/main.go not found from " << __FILE__ << ": live Go comparison skipped");
+        return "";
+    }
+    if (std::system("command -v go >/dev/null 2>&1") != 0) {
+        MESSAGE("go is not installed: live Go comparison skipped");
+        return "";
+    }
+    // GOTOOLCHAIN=local: never download a toolchain. Go needs a cache
+    // directory; without HOME (CI) give it one under /tmp.
+    std::string cmd = "GOTOOLCHAIN=local ";
+    if (!std::getenv("GOCACHE") && !std::getenv("HOME") && !std::getenv("XDG_CACHE_HOME"))
+        cmd += "GOCACHE=/tmp/gomp-test-gocache ";
+    cmd += "go run '" + prog.string() + "' 2>&1";
+    std::string out;
+    if (FILE* f = popen(cmd.c_str(), "r")) {
+        char buf[4096];
+        for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) out.append(buf, n);
+        if (pclose(f) != 0) {
+            MESSAGE("`" << cmd << "` failed: live Go comparison skipped:\n" << out);
+            return "";
+        }
+    }
+    return out;
 }
 
 }  // namespace
@@ -240,9 +289,11 @@ TEST_CASE("append in place is visible through every slice of the array") {
 }
 
 TEST_CASE("growslice's cap sequence matches Go's") {
-    // Produced by `go run tests/go/growth/main.go` (Go 1.26, linux/amd64):
-    // the distinct caps while appending to a nil slice until len reaches the
-    // limit, one element at a time (and 7 at a time for the last line).
+    // Copied from the output of `go run tests/go/growth/main.go` (go1.26.8,
+    // linux/amd64): the distinct caps while appending to a nil slice until
+    // len reaches the limit, one element at a time (and 7 at a time for the
+    // last line). The next test case reruns that program when go is
+    // installed and compares with its live output.
     CHECK(caps_seen<std::int64_t>(1 << 20, 1) ==
           "1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 848, 1280, 1792, 2560, 3408, 5120, 7168, 9216, "
           "12288, 16384, 21504, 27648, 34816, 44032, 55296, 69632, 88064, 110592, 139264, 175104, "
@@ -272,6 +323,22 @@ TEST_CASE("growslice's cap sequence matches Go's") {
     CHECK(gomp::detail::roundupsize(33000) == 40960);  // large: whole 8 KiB pages
     CHECK(gomp::detail::roundupsize(32760) == 32768);
     CHECK(gomp::detail::roundupsize(1025) == 1152);
+}
+
+TEST_CASE("growslice's cap sequence equals the live output of the Go program") {
+    std::string go_out = run_go_growth();
+    if (go_out.empty()) return;  // no go, or it could not run: said in a MESSAGE
+    auto line = [&](std::string_view label) {
+        std::string key = std::string(label) + ": ";
+        std::size_t b = go_out.find(key);
+        REQUIRE_MESSAGE(b != std::string::npos, "no '" << label << "' line in:\n" << go_out);
+        b += key.size();
+        return go_out.substr(b, go_out.find('\n', b) - b);
+    };
+    CHECK(caps_seen<std::int64_t>(1 << 20, 1) == line("int"));
+    CHECK(caps_seen<s24>(1 << 20, 1) == line("s24"));
+    CHECK(caps_seen<std::uint8_t>(1 << 16, 1) == line("byte"));
+    CHECK(caps_seen<std::int64_t>(1 << 14, 7) == line("int by 7"));
 }
 
 TEST_CASE("growth keeps every element and releases the old array") {

@@ -1,11 +1,14 @@
 // Command growth prints the cap sequence Go's append produces when one element
 // at a time is appended to a nil slice, for []int and for a 24-byte
-// pointer-free struct. tests/slice_test.cpp hard-codes this output: run
+// pointer-free struct (and []byte, and []int 7 elements at a time).
+// tests/slice_test.cpp holds a copy of this output, from
 //
-//	go run tests/go/growth/main.go
+//	GOTOOLCHAIN=local go run tests/go/growth/main.go
 //
-// and paste the cap lines into the test when Go's growslice changes.
-// It also prints the bounds-check messages the test expects.
+// (go1.26.8, linux/amd64), and when go is installed it also runs this program
+// and compares gomp's caps with the live output, so a change in Go's
+// growslice shows up as a failing test. It also prints the panic messages
+// tests/slice_test.cpp and tests/iface_test.cpp expect.
 package main
 
 import (
