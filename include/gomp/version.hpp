@@ -7,7 +7,9 @@
 //     std::puts(GOMP_VERSION);   // "0.1.0"
 #pragma once
 
+// The version's parts, as integers for #if.
 #define GOMP_VERSION_MAJOR 0
 #define GOMP_VERSION_MINOR 1
 #define GOMP_VERSION_PATCH 0
+// The version as a string literal, "MAJOR.MINOR.PATCH".
 #define GOMP_VERSION "0.1.0"
