@@ -11,4 +11,5 @@
 #include <gomp/map.hpp>
 #include <gomp/slice.hpp>
 #include <gomp/sync.hpp>
+#include <gomp/time.hpp>
 #include <gomp/version.hpp>

@@ -178,6 +178,13 @@ inline void yield() {
         return;
     }
     sched_t& s = sched();
+    if (timers_due(mp->pp)) {
+        // Through g0, which runs the due timers (Go's schedule: checkTimers).
+        mp->post = post_kind::yield_local;
+        mp->post_g = mp->curg;
+        switch_out(s, mp, mp->curg);
+        return;
+    }
     if (g* next = runq_pick(s, mp->pp)) yield_to(mp, next);
 }
 

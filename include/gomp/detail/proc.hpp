@@ -72,6 +72,7 @@
 #include <gomp/detail/runq.hpp>
 #include <gomp/detail/stack.hpp>
 #include <gomp/detail/switch.hpp>
+#include <gomp/detail/timers.hpp>
 #include <gomp/panic.hpp>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -189,6 +190,7 @@ struct p {
     std::uint64_t goid_next = 0, goid_end = 0;
     counter spawns, exits, switches, steals, parks;
     void* sudogcache = nullptr;  // channels: free sudogs of this P
+    timers ts;                   // Go's p.timers: this P's timer heap (timers.hpp)
 };
 
 struct m {
@@ -263,6 +265,12 @@ struct sched_t {
     // Extensions (timers, netpoll) report pending wake-ups here so that the
     // deadlock check does not fire while something could still wake a goroutine.
     std::atomic<std::int64_t> pending_wakers{0};
+
+    // The one idle M sleeping until the earliest timer (Go: the M blocked in
+    // netpoll with sched.pollUntil), and that deadline; under lock
+    // (poll_until is also read without it).
+    m* timer_sleeper = nullptr;
+    std::atomic<std::int64_t> poll_until{0};
 #if GOMP_TSAN
     std::atomic<int> tsan_fence{0};
 #endif
@@ -574,6 +582,89 @@ inline bool any_work(sched_t& s) {
     return false;
 }
 
+// ---------------------------------------------------------------------------
+// Timers in the scheduler (the heaps are in timers.hpp, the API in time.hpp).
+
+// Whether pp has a timer that may be due now (one atomic load when none).
+inline bool timers_due(p* pp) {
+    std::int64_t w = pp->ts.wake_time();
+    return w != 0 && w <= nanotime();
+}
+
+// The earliest deadline over every P's heap; 0: no timers.
+inline std::int64_t earliest_timer(sched_t& s) {
+    std::int64_t next = 0;
+    for (auto& p2 : s.allp) {
+        std::int64_t w = p2->ts.wake_time();
+        if (w != 0 && (next == 0 || w < next)) next = w;
+    }
+    return next;
+}
+
+// Runs the due timers of every P but pp; returns whether any ran.
+inline bool run_other_timers(sched_t& s, p* pp, std::int64_t& now) {
+    bool ran = false;
+    for (auto& p2 : s.allp) {
+        if (p2.get() == pp) continue;
+        std::int64_t w = p2->ts.wake_time();
+        if (w == 0) continue;
+        if (now == 0) now = nanotime();
+        if (w <= now) p2->ts.check(now, false, ran);
+    }
+    return ran;
+}
+
+// The idle path of findrunnable when timers are pending (Go: the one M that
+// blocks in netpoll(until) while the other idle Ms stopm). At most one M,
+// sched.timer_sleeper, sleeps on its note until the earliest deadline of
+// all heaps; it is not on the idle M list, so checkdead sees it as running:
+// goroutines waiting on timers are not deadlocked. Returns false when this
+// M should stopm instead (no timers, or another M sleeps on them); true
+// after sleeping, holding an idle P if there was one. netpoll: block in the
+// poller here, with the same deadline, instead of the futex wait.
+inline bool sleep_until_next_timer(sched_t& s, m* mp) {
+    std::int64_t until;
+    {
+        std::lock_guard<std::mutex> lk(s.lock);
+        if (s.exiting.load(std::memory_order_relaxed) || s.timer_sleeper) return false;
+        until = earliest_timer(s);
+        if (until == 0) return false;
+        s.timer_sleeper = mp;
+        s.poll_until.store(until, std::memory_order_seq_cst);
+    }
+    std::int64_t now = nanotime();
+    if (until > now) mp->park.sleep_for(until - now);
+    p* pp;
+    {
+        // Once deregistered nobody wakes this note: clearing it is safe.
+        std::lock_guard<std::mutex> lk(s.lock);
+        s.timer_sleeper = nullptr;
+        s.poll_until.store(0, std::memory_order_seq_cst);
+        pp = s.exiting.load(std::memory_order_relaxed) ? nullptr : pidleget(s);
+    }
+    mp->park.clear();
+    if (pp) acquirep(mp, pp);
+    return true;
+}
+
+// Go's wakeNetPoller: a timer due at `when` was added; make sure some M
+// wakes for it: the timer sleeper if it would sleep past it, else a spinning
+// M if a P is idle (a P that is held will see the timer when it goes idle:
+// the heap's seq_cst store meets its npidle/nmspinning update). netpoll:
+// break the poller here instead of the note.
+inline void wake_timer_sleeper(sched_t& s, std::int64_t when) {
+    std::int64_t until = s.poll_until.load(std::memory_order_seq_cst);
+    if (until != 0 && until <= when) return;
+    {
+        std::lock_guard<std::mutex> lk(s.lock);
+        if (s.timer_sleeper) {
+            if (s.poll_until.load(std::memory_order_relaxed) > when) s.timer_sleeper->park.wakeup();
+            return;
+        }
+    }
+    if (s.npidle.load(std::memory_order_seq_cst) > 0) wakep(s);
+}
+
 // Go's findRunnable, on g0: blocks until there is work; nullptr on exit.
 inline g* findrunnable(sched_t& s, m* mp) {
     for (;;) {
@@ -583,6 +674,11 @@ inline g* findrunnable(sched_t& s, m* mp) {
             stopm(s, mp);
             continue;
         }
+        // Go's checkTimers: run this P's due timers; what they ready lands
+        // in this P's run queue.
+        std::int64_t now = 0;
+        bool ran = false;
+        pp->ts.check(now, true, ran);
         if (g* gp = runq_pick(s, pp)) return gp;
         if (s.gomaxprocs > 1 &&
             (mp->spinning || 2 * s.nmspinning.load(std::memory_order_relaxed) <
@@ -592,6 +688,11 @@ inline g* findrunnable(sched_t& s, m* mp) {
                 s.nmspinning.fetch_add(1, std::memory_order_seq_cst);
             }
             if (g* gp = steal_work(s, mp)) return gp;
+        }
+        // Go's stealWork also runs other Ps' due timers (an idle P's heap
+        // has nobody else to run it).
+        if (s.gomaxprocs > 1 && run_other_timers(s, pp, now)) {
+            if (g* gp = runq_pick(s, pp)) return gp;
         }
         {
             std::lock_guard<std::mutex> lk(s.lock);
@@ -616,6 +717,7 @@ inline g* findrunnable(sched_t& s, m* mp) {
                 }
             }
         }
+        if (sleep_until_next_timer(s, mp)) continue;
         stopm(s, mp);
     }
 }
@@ -779,7 +881,9 @@ inline void switch_out(sched_t& s, m* mp, g* gp, bool dies = false) {
               std::to_string(gp->stk.size()) + "-byte stack (unguarded, canary overwritten) was exceeded");
     }
     g* next = nullptr;
-    if (mp->pp && !s.exiting.load(std::memory_order_relaxed)) next = runq_pick(s, mp->pp);
+    // Due timers run on g0 (findrunnable), after this goroutine's parking
+    // lock is released: a timer may need that lock (a channel's).
+    if (mp->pp && !s.exiting.load(std::memory_order_relaxed) && !timers_due(mp->pp)) next = runq_pick(s, mp->pp);
     if (next) {
         mp->curg = next;
         next->status.store(g_running, std::memory_order_relaxed);
@@ -900,6 +1004,7 @@ inline void goexit(g* gp) {
         for (m* m1 = s.midle; m1; m1 = m1->schedlink) m1->park.wakeup();
         s.midle = nullptr;
         s.nmidle = 0;
+        if (s.timer_sleeper) s.timer_sleeper->park.wakeup();
         s.sysmon_note.wakeup();
     }
     mp->post = post_kind::exit;
@@ -1030,12 +1135,6 @@ inline void init_g0(m* mp) {
 #endif
 }
 
-inline std::int64_t nanotime() {
-    timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return std::int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
-
 // Go's handoffp: a P taken from a blocked M goes to a new M if there is
 // work for it, else to the idle list.
 inline void handoffp(sched_t& s, p* pp) {
@@ -1089,6 +1188,10 @@ inline void sysmon_loop(sched_t& s) {
                 retaken++;
             }
         }
+        // Overdue timers with nobody on them (Go's sysmon: next < now ->
+        // startm): start a spinning M if a P is idle.
+        std::int64_t next = earliest_timer(s);
+        if (next != 0 && now - next > 1000000 && s.poll_until.load(std::memory_order_seq_cst) == 0) wakep(s);
         if (retaken) idle = 0;
         else idle++;
     }
