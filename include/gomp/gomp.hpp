@@ -12,4 +12,5 @@
 #include <gomp/slice.hpp>
 #include <gomp/sync.hpp>
 #include <gomp/time.hpp>
+#include <gomp/context.hpp>
 #include <gomp/version.hpp>
