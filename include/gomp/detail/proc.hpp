@@ -396,6 +396,15 @@ inline void acquirep(m* mp, p* pp) {
 void mstart(m* mp);
 void checkdead(sched_t& s);
 
+// netpoll (detail/netpoll.hpp, included at the end of this file).
+inline constexpr int netpoll_max = 320;  // room netpoll(delay, out) needs in out
+inline bool netpoll_inited();
+inline bool netpoll_any_waiters();
+inline std::int64_t netpoll_deadline();
+inline std::int64_t netpoll_lastpoll();
+inline void netpoll_break();
+inline int netpoll(std::int64_t delay, g** out);
+
 inline void newm(sched_t& s, p* pp, bool spinning) {
     m* mp;
     {
@@ -492,6 +501,7 @@ inline void goready(g* gp) {
     m* mp = getm();
     if (mp && mp->pp) {
         runqput(s, mp->pp, gp, true);
+        if (s.gomaxprocs == 1) return;  // the only P is ours: none idles (saves the fence)
     } else {
         if (!mp) s.external_wakeups.store(true, std::memory_order_relaxed);
         std::lock_guard<std::mutex> lk(s.lock);
@@ -614,6 +624,20 @@ inline bool run_other_timers(sched_t& s, p* pp, std::int64_t& now) {
     return ran;
 }
 
+// Go's injectglist: makes the goroutines netpoll readied runnable on the
+// global queue and starts an M for each idle P, up to their number.
+inline void injectglist(sched_t& s, g** gs, int n) {
+    if (n == 0) return;
+    {
+        std::lock_guard<std::mutex> lk(s.lock);
+        for (int i = 0; i < n; i++) {
+            gs[i]->status.store(g_runnable, std::memory_order_release);
+            globrunqput(s, gs[i]);
+        }
+    }
+    for (int i = 0; i < n && s.npidle.load(std::memory_order_seq_cst) > 0; i++) startm(s, nullptr, false);
+}
+
 // The idle path of findrunnable when timers are pending (Go: the one M that
 // blocks in netpoll(until) while the other idle Ms stopm). At most one M,
 // sched.timer_sleeper, sleeps on its note until the earliest deadline of
@@ -622,18 +646,29 @@ inline bool run_other_timers(sched_t& s, p* pp, std::int64_t& now) {
 // M should stopm instead (no timers, or another M sleeps on them); true
 // after sleeping, holding an idle P if there was one. netpoll: block in the
 // poller here, with the same deadline, instead of the futex wait.
+//
+// With netpoll in use the sleeper blocks in the poller instead (Go's
+// findRunnable: netpoll(delay)), also when no timer is pending but
+// goroutines wait on I/O (poll_until is then "forever"), and its deadline
+// counts the earliest I/O deadline too. The goroutines it readies go to the
+// global queue.
 inline bool sleep_until_next_timer(sched_t& s, m* mp) {
     std::int64_t until;
+    bool poll = netpoll_inited();
     {
         std::lock_guard<std::mutex> lk(s.lock);
         if (s.exiting.load(std::memory_order_relaxed) || s.timer_sleeper) return false;
         until = earliest_timer(s);
-        if (until == 0) return false;
+        if (std::int64_t io = poll ? netpoll_deadline() : 0; io != 0 && (until == 0 || io < until)) until = io;
+        if (until == 0 && !(poll && netpoll_any_waiters())) return false;
         s.timer_sleeper = mp;
-        s.poll_until.store(until, std::memory_order_seq_cst);
+        s.poll_until.store(until ? until : INT64_MAX, std::memory_order_seq_cst);
     }
     std::int64_t now = nanotime();
-    if (until > now) mp->park.sleep_for(until - now);
+    g* ready[netpoll_max];
+    int nready = 0;
+    if (poll) nready = netpoll(until == 0 ? -1 : std::max<std::int64_t>(until - now, 0), ready);
+    else if (until > now) mp->park.sleep_for(until - now);
     p* pp;
     {
         // Once deregistered nobody wakes this note: clearing it is safe.
@@ -644,6 +679,7 @@ inline bool sleep_until_next_timer(sched_t& s, m* mp) {
     }
     mp->park.clear();
     if (pp) acquirep(mp, pp);
+    if (!s.exiting.load(std::memory_order_acquire)) injectglist(s, ready, nready);
     return true;
 }
 
@@ -658,7 +694,10 @@ inline void wake_timer_sleeper(sched_t& s, std::int64_t when) {
     {
         std::lock_guard<std::mutex> lk(s.lock);
         if (s.timer_sleeper) {
-            if (s.poll_until.load(std::memory_order_relaxed) > when) s.timer_sleeper->park.wakeup();
+            if (s.poll_until.load(std::memory_order_relaxed) > when) {
+                s.timer_sleeper->park.wakeup();
+                netpoll_break();  // it may sleep in the poller
+            }
             return;
         }
     }
@@ -680,6 +719,15 @@ inline g* findrunnable(sched_t& s, m* mp) {
         bool ran = false;
         pp->ts.check(now, true, ran);
         if (g* gp = runq_pick(s, pp)) return gp;
+        // Go: poll the network, without blocking, when goroutines wait on it.
+        if (netpoll_any_waiters()) {
+            g* ready[netpoll_max];
+            if (int n = netpoll(0, ready)) {
+                injectglist(s, ready + 1, n - 1);
+                ready[0]->status.store(g_runnable, std::memory_order_release);
+                return ready[0];
+            }
+        }
         if (s.gomaxprocs > 1 &&
             (mp->spinning || 2 * s.nmspinning.load(std::memory_order_relaxed) <
                                  s.gomaxprocs - s.npidle.load(std::memory_order_relaxed))) {
@@ -1005,6 +1053,7 @@ inline void goexit(g* gp) {
         s.midle = nullptr;
         s.nmidle = 0;
         if (s.timer_sleeper) s.timer_sleeper->park.wakeup();
+        netpoll_break();
         s.sysmon_note.wakeup();
     }
     mp->post = post_kind::exit;
@@ -1192,6 +1241,12 @@ inline void sysmon_loop(sched_t& s) {
         // startm): start a spinning M if a P is idle.
         std::int64_t next = earliest_timer(s);
         if (next != 0 && now - next > 1000000 && s.poll_until.load(std::memory_order_seq_cst) == 0) wakep(s);
+        // Go's sysmon: poll the network if nobody has for 10 ms.
+        if (netpoll_any_waiters() && s.poll_until.load(std::memory_order_seq_cst) == 0 &&
+            now - netpoll_lastpoll() > 10000000) {
+            g* ready[netpoll_max];
+            injectglist(s, ready, netpoll(0, ready));
+        }
         if (retaken) idle = 0;
         else idle++;
     }
@@ -1317,3 +1372,7 @@ inline void exitsyscall(sched_t& s, m* mp) {
 }
 
 }  // namespace gomp::detail
+
+// netpoll calls into the scheduler (gopark, goready) and the scheduler into
+// netpoll: its definitions come after all of the above.
+#include <gomp/detail/netpoll.hpp>
