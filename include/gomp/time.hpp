@@ -167,10 +167,24 @@ inline bool timer_stop(timer* t) {
 }
 
 // A sleeping goroutine's timer, on its stack (Go's gp.timer, goroutineReady).
+// Unlike Go's goroutineReady (runnext), the sleeper joins the tail of the
+// local run queue: sleepers whose timers are due in the same check resume
+// in deadline order (timers run on g0, which always holds a P).
 struct sleep_timer : timer {
     g* gp = nullptr;
     std::int64_t deadline = 0;
-    static void ready(timer* t, std::int64_t) { goready(static_cast<sleep_timer*>(t)->gp); }
+    static void ready(timer* t, std::int64_t) {
+        g* gp = static_cast<sleep_timer*>(t)->gp;
+        m* mp = getm();
+        if (!mp || !mp->pp) {
+            goready(gp);
+            return;
+        }
+        sched_t& s = sched();
+        gp->status.store(g_runnable, std::memory_order_release);
+        runqput(s, mp->pp, gp, false);
+        wake_if_idle(s);
+    }
 };
 
 inline void sleep_ns(std::int64_t ns) {
