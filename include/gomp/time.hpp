@@ -72,10 +72,17 @@ inline time_point to_time_point(std::int64_t ns) {
 struct chan_timer : timer {
     chan<time_point> c = make_chan<time_point>(1);
 
+    chan_timer() {
+        chan_ptr = &c;
+        drain = &drain_it;
+        f = &send;
+        destroy = &destroy_it;
+    }
     static void send(timer* t, std::int64_t now) { (void)static_cast<chan_timer*>(t)->c.try_send(to_time_point(now)); }
     static void destroy_it(timer* t) { delete static_cast<chan_timer*>(t); }
     // Go's timerchandrain: returns whether a stale value was removed.
-    bool drain() {
+    static bool drain_it(timer* t) {
+        auto& c = *static_cast<chan<time_point>*>(t->chan_ptr);
         std::optional<time_point> v;
         bool any = false;
         while (c.try_recv(v) == chan_status::ok) any = true;
@@ -148,7 +155,7 @@ inline bool timer_modify(timer* t, std::int64_t when, std::int64_t period) {
             ts->update_min_when_modified(when);
         }
     }
-    if (t->is_chan && static_cast<chan_timer*>(t)->drain()) pending = true;
+    if (t->drain && t->drain(t)) pending = true;
     t->mu.unlock();
     if (!ts) timer_maybe_add(t);
     if (wake) wake_timer_sleeper(sched(), when);
@@ -161,7 +168,7 @@ inline bool timer_stop(timer* t) {
     bool pending = t->when > 0;
     if (pending && t->ts) t->ts->zombies.fetch_add(1, std::memory_order_relaxed);
     t->when = 0;
-    if (t->is_chan && static_cast<chan_timer*>(t)->drain()) pending = true;
+    if (t->drain && t->drain(t)) pending = true;
     t->mu.unlock();
     return pending;
 }
@@ -263,8 +270,8 @@ public:
 
     // Go's t.C: the channel the fire time is sent on (nil for after_func).
     recv_chan<time_point> c() const {
-        if (!t_ || !t_->is_chan) return {};
-        return static_cast<detail::chan_timer*>(t_)->c;
+        if (!t_ || !t_->chan_ptr) return {};
+        return *static_cast<chan<time_point>*>(t_->chan_ptr);
     }
 
     // Go's Timer.Stop: prevents the timer from firing. Returns true if that
@@ -297,9 +304,6 @@ template <class Rep, class Period>
 timer new_timer(std::chrono::duration<Rep, Period> d) {
     detail::sched_or_panic("new_timer");
     auto* t = new detail::chan_timer;
-    t->is_chan = true;
-    t->f = &detail::chan_timer::send;
-    t->destroy = &detail::chan_timer::destroy_it;
     timer h(t);
     detail::timer_modify(t, detail::when_after(detail::duration_ns(d)), 0);
     return h;
@@ -347,7 +351,7 @@ public:
 
     recv_chan<time_point> c() const {
         if (!t_) return {};
-        return static_cast<detail::chan_timer*>(t_)->c;
+        return *static_cast<chan<time_point>*>(t_->chan_ptr);
     }
     // Go's Ticker.Stop: no more ticks; an unreceived tick is discarded.
     void stop() {
@@ -375,9 +379,6 @@ ticker new_ticker(std::chrono::duration<Rep, Period> d) {
     if (ns <= 0) throw gomp::panic("non-positive interval for NewTicker");
     detail::sched_or_panic("new_ticker");
     auto* t = new detail::chan_timer;
-    t->is_chan = true;
-    t->f = &detail::chan_timer::send;
-    t->destroy = &detail::chan_timer::destroy_it;
     ticker h(t);
     detail::timer_modify(t, detail::when_after(ns), ns);
     return h;

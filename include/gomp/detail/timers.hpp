@@ -66,7 +66,10 @@ struct timer {
     std::int64_t period = 0;  // > 0: a ticker
     timers* ts = nullptr;     // the heap holding it (Go's timerHeaped)
     bool f_unlocked = false;  // run f after releasing mu (sleep timers)
-    bool is_chan = false;     // stop/reset drain its channel (Go 1.23)
+    // Channel timers: the channel (a chan<time_point>*) and Go's
+    // timerchandrain, which stop/reset call (Go 1.23: no stale values).
+    void* chan_ptr = nullptr;
+    bool (*drain)(timer* t) = nullptr;
     // Runs when the timer fires (with mu held unless f_unlocked).
     void (*f)(timer* t, std::int64_t now) = nullptr;
     // Reference counting: null for a timer owned by its creator (sleep's).
