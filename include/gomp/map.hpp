@@ -1447,9 +1447,13 @@ private:
             }
         }
 
+        // The entry (two references) is rebuilt in place at each step. raw
+        // starts the union zeroed, so a copied iterator never reads
+        // indeterminate bytes (and GCC's -Wmaybe-uninitialized agrees).
         union storage {
-            storage() noexcept {}
+            storage() noexcept : raw{} {}
             ~storage() {}
+            const void* raw[2];
             entry_t e;
         };
 
