@@ -152,6 +152,9 @@ void run(F&& main_fn, config cfg = {}) {
 // Go's `go f(args...)`: starts f(args...) in a new goroutine. Arguments are
 // decay-copied as by std::thread (use std::ref to share). Callable from a
 // goroutine or from any thread while a run is active.
+//
+//     gomp::go(worker, 42);                      // go worker(42)
+//     gomp::go([&] { results.push_back(f()); }); // go func() { ... }()
 template <class F, class... Args>
 void go(F&& f, Args&&... args) {
     auto& s = detail::sched_or_panic("go");
@@ -159,6 +162,8 @@ void go(F&& f, Args&&... args) {
 }
 
 // `go` with this goroutine's stack size in bytes (at least 64 KiB).
+//
+//     gomp::go_with_stack(8 << 20, [] { deep_recursion(); });   // 8 MiB
 template <class F, class... Args>
 void go_with_stack(std::size_t stack_size, F&& f, Args&&... args) {
     auto& s = detail::sched_or_panic("go_with_stack");
@@ -169,6 +174,8 @@ void go_with_stack(std::size_t stack_size, F&& f, Args&&... args) {
 // Go's runtime.Gosched: lets other goroutines run; returns at once when no
 // other goroutine is waiting for this P. On a thread that is not a
 // goroutine, yields the thread.
+//
+//     while (!done.load(std::memory_order_acquire)) gomp::yield();
 inline void yield() {
     using namespace detail;
     m* mp = getm();
@@ -207,6 +214,9 @@ inline std::uint64_t goroutine_id() {
 }
 
 // Per-P counters of spawns, switches, steals and parks.
+//
+//     auto t = gomp::runtime_stats().total();
+//     std::printf("%llu steals\n", static_cast<unsigned long long>(t.steals));
 inline runtime_stats_t runtime_stats() {
     auto& s = detail::sched_or_panic("runtime_stats");
     runtime_stats_t r;
@@ -215,6 +225,8 @@ inline runtime_stats_t runtime_stats() {
 }
 
 // Writes "goroutine N [state]:" for every goroutine, as Go's crash dump does.
+//
+//     gomp::dump_goroutines(std::cerr);
 inline void dump_goroutines(std::ostream& os) { os << detail::goroutine_dump(detail::sched_or_panic("dump_goroutines")); }
 
 // Runs fn(), which may block its OS thread (a system call, a C library, a
