@@ -110,8 +110,9 @@ struct chan_waiter {
     std::atomic<std::uint32_t> select_done{0};
     sudog* fired = nullptr;  // the sudog that was completed (Go's gp.param)
 
-    chan_waiter() {
-        m* mp = getm();
+    chan_waiter() : chan_waiter(getm()) {}
+    // mp: the caller's getm().
+    explicit chan_waiter(m* mp) {
         // Inside gomp::blocking a goroutine has no P and cannot park: it sleeps.
         if (mp && mp->pp) gp = mp->curg;
     }

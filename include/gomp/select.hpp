@@ -139,9 +139,9 @@ private:
 namespace detail {
 
 // A uniform random number in [0, n) from the M's generator (Go's cheaprandn).
-inline std::uint32_t cheaprandn(std::uint32_t n) {
+inline std::uint32_t cheaprandn(m* mp, std::uint32_t n) {
     std::uint32_t r;
-    if (m* mp = getm()) {
+    if (mp) {
         r = mp->fastrand();
     } else {
         thread_local std::uint64_t s = 0x9E3779B97F4A7C15ull ^ reinterpret_cast<std::uintptr_t>(&s);
@@ -235,10 +235,11 @@ struct selector {
     // Go's selectgo. Returns the index of the case that fired, or -1 when
     // block is false and no case was ready.
     static std::ptrdiff_t selectgo(select_case* sc, std::uint32_t ncases, bool block) {
+        m* mp = getm();
         std::uint32_t norder = 0;
         for (std::uint32_t i = 0; i < ncases; i++) {
             if (sc[i].kind_ != case_kind::recv && sc[i].kind_ != case_kind::send) continue;
-            std::uint32_t j = cheaprandn(norder + 1);
+            std::uint32_t j = cheaprandn(mp, norder + 1);
             sc[norder].pollorder_ = sc[j].pollorder_;
             sc[j].pollorder_ = i;
             norder++;
@@ -252,7 +253,7 @@ struct selector {
 
         auto unlock_all = [sc, norder] { selunlock(sc, norder); };
         sellock(sc, norder);
-        chan_waiter w;
+        std::optional<chan_waiter> w;  // made only when the select has to wait
         for (;;) {
             // Pass 1: a case that can proceed now.
             for (std::uint32_t k = 0; k < norder; k++) {
@@ -307,30 +308,31 @@ struct selector {
             }
 
             // Pass 2: enqueue on every channel, in lock order, and park.
-            w.fired = nullptr;
-            w.wake_note.clear();
+            if (!w) w.emplace(mp);
+            w->fired = nullptr;
+            w->wake_note.clear();
             for (std::uint32_t k = 0; k < norder; k++) {
                 select_case& cas = sc[sc[k].lockorder_];
                 sudog& sg = cas.sg_;
-                sg.w = &w;
+                sg.w = &*w;
                 sg.elem = cas.elem_;
                 sg.is_select = true;
                 sg.result = wake_result::none;
                 if (cas.kind_ == case_kind::recv) cas.c_->recvq.enqueue(&sg);
                 else cas.c_->sendq.enqueue(&sg);
             }
-            if (w.gp) {
+            if (w->gp) {
                 park_args args{sc, norder};
                 gopark(&selparkcommit, &args, "select");
             } else {
                 unlock_all();
-                w.wake_note.sleep();
+                w->wake_note.sleep();
             }
 
             // Pass 3: unlink the losers; find the winner.
             sellock(sc, norder);
-            w.select_done.store(0, std::memory_order_relaxed);
-            sudog* fired = w.fired;
+            w->select_done.store(0, std::memory_order_relaxed);
+            sudog* fired = w->fired;
             std::ptrdiff_t casi = -1;
             for (std::uint32_t k = 0; k < norder; k++) {
                 std::uint32_t i = sc[k].lockorder_;
