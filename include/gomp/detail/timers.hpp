@@ -336,6 +336,17 @@ struct timers {
             mu.unlock();
             return;
         }
+        // Usually one (the zombie a new timer swept off the top): keep the
+        // vector's buffer, free after unlocking.
+        timer* few[8];
+        if (dead.size() <= 8) {
+            std::size_t n = dead.size();
+            std::copy(dead.begin(), dead.end(), few);
+            dead.clear();
+            mu.unlock();
+            for (std::size_t i = 0; i < n; i++) few[i]->destroy(few[i]);
+            return;
+        }
         std::vector<timer*> gone;
         gone.swap(dead);
         mu.unlock();
