@@ -366,6 +366,30 @@ TEST_CASE("a busy P still runs its due timers (goroutines handing off, yield loo
         {.procs = 1});
 }
 
+TEST_CASE("main returns while goroutines sleep and timers are pending; a later run starts clean") {
+    gomp::timer kept;
+    for (int round = 0; round < 2; round++) {
+        gomp::run(
+            [&] {
+                for (int i = 0; i < 8; i++) gomp::go([] { gomp::sleep(1h); });
+                auto ready = gomp::make_chan<int>();
+                gomp::go([ready] {
+                    ready.send(1);
+                    gomp::sleep(1h);
+                });
+                ready.recv();
+                (void)gomp::after(1h);
+                kept = gomp::after_func(1h, [] {});
+                auto tk = gomp::new_ticker(1h);
+                gomp::yield();
+            },
+            {.procs = 2});
+    }
+    // The handle outlives the run: stopping an unheaped timer is harmless.
+    CHECK_FALSE(kept.stop());
+    CHECK_THROWS_AS(kept.reset(1s), gomp::panic);
+}
+
 TEST_CASE("deadlock: still reported when no timer can wake anything") {
     auto r = run_in_child([] {
         gomp::run(

@@ -136,6 +136,8 @@ void run(F&& main_fn, config cfg = {}) {
         if (!t.joinable()) break;
         t.join();
     }
+    // Timers go while the stacks that sleep timers live on are still mapped.
+    for (auto& pp : s->allp) pp->ts.release_all();
     remove_signal_stack(m0);
     setm(nullptr);
 #if GOMP_TSAN

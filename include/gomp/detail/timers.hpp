@@ -103,15 +103,26 @@ struct timers {
     timers() = default;
     timers(const timers&) = delete;
     timers& operator=(const timers&) = delete;
-    // At the end of a run: the heap's references go; a timer a handle still
-    // refers to is left unheaped (a later reset panics: no runtime).
-    ~timers() {
+    ~timers() { release_all(); }
+
+    // At the end of a run, while abandoned goroutines' stacks (and the sleep
+    // timers on them) are still mapped: the heap's references go; a timer a
+    // handle still refers to is left stopped and unheaped (a later reset
+    // panics: no runtime). Sleep timers (no destroy) are just forgotten.
+    void release_all() {
         for (auto& tw : heap) {
+            if (!tw.t->destroy) continue;
             tw.t->mu.lock();
             tw.t->ts = nullptr;
+            tw.t->when = 0;  // it will never fire
             tw.t->mu.unlock();
             tw.t->unref();
         }
+        heap.clear();
+        zombies.store(0, std::memory_order_relaxed);
+        len.store(0, std::memory_order_relaxed);
+        min_when_heap.store(0, std::memory_order_relaxed);
+        min_when_modified.store(0, std::memory_order_relaxed);
         free_dead();
     }
 
