@@ -175,8 +175,10 @@ struct netfd {
     poll_desc* pd = nullptr;
     std::string net, laddr, raddr;
     std::string unlink_path;  // a unix listener's socket file
-    std::atomic<std::uint32_t> refs{1};  // the open reference + operations
-    std::atomic<bool> closing{false};
+    // Operations in flight plus the open reference, and the closed bit: once
+    // set no reference is taken, so the count reaches zero exactly once.
+    static constexpr std::uint32_t closed_bit = 1u << 31;
+    std::atomic<std::uint32_t> state{1};
     std::atomic<int> thread_waiters{0};  // threads in poll(2) on fd
     gomp::mutex rmu, wmu;
 
@@ -188,29 +190,27 @@ struct netfd {
             throw;
         }
     }
-    ~netfd() {
-        if (!closing.load()) close_fd();
-    }
+    ~netfd() { close_fd(); }
 
+    bool closed() const { return state.load(std::memory_order_seq_cst) & closed_bit; }
     bool incref() {
-        refs.fetch_add(1, std::memory_order_acq_rel);
-        if (closing.load(std::memory_order_acquire)) {
-            decref();
-            return false;
-        }
+        std::uint32_t v = state.load(std::memory_order_relaxed);
+        do {
+            if (v & closed_bit) return false;
+        } while (!state.compare_exchange_weak(v, v + 1, std::memory_order_acq_rel));
         return true;
     }
     void decref() {
-        if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy();
+        if (state.fetch_sub(1, std::memory_order_acq_rel) == (closed_bit | 1)) destroy();
     }
     void destroy() {
         gomp::detail::netpoll_close(pd);
         ::close(fd);
-        if (!unlink_path.empty()) ::unlink(unlink_path.c_str());
     }
     // Returns false if it was closed already.
     bool close_fd() {
-        if (closing.exchange(true, std::memory_order_acq_rel)) return false;
+        if (state.fetch_or(closed_bit, std::memory_order_seq_cst) & closed_bit) return false;
+        if (!unlink_path.empty()) ::unlink(unlink_path.c_str());  // as Go's UnixListener.Close
         gomp::detail::netpoll_evict(pd);
         // Threads in poll(2) do not see the pollDesc: wake them the hard way.
         if (thread_waiters.load(std::memory_order_seq_cst) > 0) ::shutdown(fd, SHUT_RDWR);
@@ -244,7 +244,7 @@ struct netfd {
         } d{thread_waiters};
         for (;;) {
             poll_err e = gomp::detail::netpollcheckerr(pd, write);
-            if (closing.load(std::memory_order_seq_cst)) e = poll_err::closing;
+            if (closed()) e = poll_err::closing;
             if (e != poll_err::none) fail_poll(op, e);
             int timeout_ms = -1;
             if (std::int64_t dl = pd->deadline(write).load(std::memory_order_acquire); dl > 0)
@@ -252,7 +252,7 @@ struct netfd {
             pollfd p{fd, short(write ? POLLOUT : POLLIN), 0};
             int r = ::poll(&p, 1, timeout_ms);
             if (r > 0) {
-                if (closing.load(std::memory_order_seq_cst)) fail_poll(op, poll_err::closing);
+                if (closed()) fail_poll(op, poll_err::closing);
                 return;
             }
             if (r < 0 && errno != EINTR) fail(op, errno);

@@ -125,18 +125,20 @@ inline void netpoll_break() {
 }
 
 // The previous run's parked goroutines are gone: forget them.
+// Called before anything that may ready a G; between runs the id is 0.
 inline void netpoll_sync_run(netpoll_t& np) {
     auto* s = the_sched.load(std::memory_order_acquire);
-    if (!s || np.run_id.load(std::memory_order_acquire) == s->run_id) return;
+    std::uint64_t id = s ? s->run_id : 0;
+    if (np.run_id.load(std::memory_order_acquire) == id) return;
     std::lock_guard<std::mutex> lk(np.lock);
-    if (np.run_id.load(std::memory_order_relaxed) == s->run_id) return;
+    if (np.run_id.load(std::memory_order_relaxed) == id) return;
     for (auto& pd : np.all)
         for (bool w : {false, true}) {
             std::uintptr_t v = pd->sema(w).load(std::memory_order_relaxed);
             if (v != pd_nil && v != pd_ready) pd->sema(w).store(pd_nil, std::memory_order_relaxed);
         }
     np.waiters.store(0, std::memory_order_seq_cst);
-    np.run_id.store(s->run_id, std::memory_order_release);
+    np.run_id.store(id, std::memory_order_release);
 }
 
 inline constexpr int pd_tag_shift = 48;
@@ -295,7 +297,9 @@ inline poll_desc* netpoll_open(int fd) {
 // Go's poll_runtime_pollClose: after netpoll_evict, with nobody waiting.
 inline void netpoll_close(poll_desc* pd) {
     netpoll_t& np = netpoll_init();
+    netpoll_sync_run(np);
     if (!pd->closing.load(std::memory_order_acquire)) fatal("runtime: close polldesc w/o unblock");
+    if (pd->fd < 0) fatal("runtime: close of a free polldesc");
     std::uintptr_t r = pd->rg.load(), w = pd->wg.load();
     if ((r != pd_nil && r != pd_ready) || (w != pd_nil && w != pd_ready))
         fatal("runtime: blocked write on closing polldesc");
@@ -319,6 +323,7 @@ inline void netpoll_close(poll_desc* pd) {
 // who then see poll_err::closing.
 inline void netpoll_evict(poll_desc* pd) {
     netpoll_t& np = netpoll_init();
+    netpoll_sync_run(np);
     g *rg, *wg;
     {
         std::lock_guard<spinlock> lk(pd->lock);
@@ -395,6 +400,7 @@ inline poll_err netpoll_wait(poll_desc* pd, bool write) {
 // passed now) for reads, writes or both. Waiters past it are woken.
 inline void netpoll_set_deadline(poll_desc* pd, std::int64_t d, bool read, bool write) {
     netpoll_t& np = netpoll_init();
+    netpoll_sync_run(np);
     std::int64_t now = nanotime();
     if (d > 0 && d <= now) d = -1;
     g *rg = nullptr, *wg = nullptr;
