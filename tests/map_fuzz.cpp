@@ -192,7 +192,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 #ifndef GOMP_LIBFUZZER
 #include <doctest/doctest.h>
 
-// Without libFuzzer: a few thousand deterministic pseudo-random programs.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define GOMP_MAP_TEST_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define GOMP_MAP_TEST_SANITIZED 1
+#endif
+#endif
+// Without libFuzzer: a few thousand deterministic pseudo-random programs
+// (fewer under the sanitizers, which run them 10-20 times slower).
+#ifdef GOMP_MAP_TEST_SANITIZED
+constexpr int fuzz_programs = 800;
+#else
+constexpr int fuzz_programs = 3000;
+#endif
 TEST_CASE("map fuzz target: deterministic differential inputs") {
     std::uint64_t s = 0x5EED;
     auto next = [&s] {
@@ -203,7 +216,7 @@ TEST_CASE("map fuzz target: deterministic differential inputs") {
         return z ^ (z >> 31);
     };
     std::vector<std::uint8_t> buf;
-    for (int n = 0; n < 3000; ++n) {
+    for (int n = 0; n < fuzz_programs; ++n) {
         buf.resize(1 + next() % 1200);
         for (auto& b : buf) b = static_cast<std::uint8_t>(next());
         // Bias some programs towards inserts so that maps grow large.

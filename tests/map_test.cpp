@@ -211,6 +211,38 @@ TEST_CASE("growth is incremental: two old buckets per write until done") {
     CHECK(m.size() == i - j);
 }
 
+TEST_CASE("big tables (bucket arrays of 2 MiB and more, mmap'd): grow, clear, reuse, grow under a range") {
+    using M = gomp::map<std::uint64_t, std::uint64_t>;
+    constexpr std::uint64_t n = 120000;  // 2^15 buckets of 144 bytes: 4.7 MB
+    M m;
+    for (std::uint64_t i = 0; i < n; ++i) m[i * 7919] = i;
+    CHECK(m.bucket_count() >= 16384);
+    CHECK(m.bucket_count() * M::bucket_bytes() >= (std::size_t{2} << 20));
+    for (std::uint64_t i = 0; i < n; i += 3) REQUIRE(m.get(i * 7919) == i);
+    for (std::uint64_t i = 0; i < n; i += 2) REQUIRE(m.erase(i * 7919));
+    CHECK(m.size() == n / 2);
+    m.clear();  // the array is emptied in place and reused
+    CHECK(m.empty());
+    CHECK(m.bucket_count() >= 16384);
+    for (std::uint64_t i = 0; i < n; ++i) REQUIRE(!m.contains(i * 7919));
+    for (std::uint64_t i = 0; i < n; ++i) m[i] = i;
+    // A range during which the table grows from 2^15 to 2^16 buckets: every
+    // entry present at the start is produced exactly once.
+    std::vector<char> seen(n, 0);
+    std::uint64_t next = n;
+    for (auto& [k, v] : m) {
+        if (k < n) {
+            REQUIRE(v == k);
+            REQUIRE(seen[k] == 0);
+            seen[k] = 1;
+        }
+        for (int t = 0; t < 2; ++t, ++next) m[next] = next;
+    }
+    CHECK(std::count(seen.begin(), seen.end(), 1) == static_cast<long>(n));
+    CHECK(m.bucket_count() >= 65536);
+    for (std::uint64_t i = 0; i < next; i += 5) REQUIRE(m.get(i) == i);
+}
+
 TEST_CASE("a same-size grow compacts overflow buckets left behind by deletes") {
     gomp::map<std::uint64_t, int, ident_hash> m(200);
     REQUIRE(m.bucket_count() == 32);
@@ -750,6 +782,21 @@ TEST_CASE("exceptions: a copy that throws during evacuation under an iteration i
     CHECK(tracker::errors == 0);
 }
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define GOMP_MAP_TEST_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define GOMP_MAP_TEST_SANITIZED 1
+#endif
+#endif
+// Keyspaces 200 << round; the sanitizers run it 10-20 times slower, so they
+// stop at 1600 keys.
+#ifdef GOMP_MAP_TEST_SANITIZED
+constexpr int random_rounds = 4;
+#else
+constexpr int random_rounds = 6;
+#endif
+
 TEST_CASE("random operations against std::unordered_map, with ranges that mutate the map") {
     tracker_scope ts;
     std::uint64_t s = 12345;
@@ -760,7 +807,7 @@ TEST_CASE("random operations against std::unordered_map, with ranges that mutate
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
         return (z ^ (z >> 31)) % n;
     };
-    for (int round = 0; round < 6; ++round) {
+    for (int round = 0; round < random_rounds; ++round) {
         cmap m;
         std::unordered_map<std::uint64_t, std::uint64_t> ref;
         const std::uint64_t keyspace = 200u << round;  // up to 6400 keys
