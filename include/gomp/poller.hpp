@@ -52,6 +52,8 @@ namespace gomp {
 // What to watch an fd for; a bit set.
 enum class interest : unsigned { read = 1, write = 2, read_write = 3 };
 
+// How often a ready fd is reported: at every wait while ready (level) or
+// once per change of readiness (edge: read or write until EAGAIN first).
 enum class trigger { level, edge };
 
 // One ready fd, as wait() reports it.
