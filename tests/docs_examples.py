@@ -12,7 +12,8 @@ block is compiled on its own with
 (from the repository root) and run with a time limit; it must exit 0. A
 failure names the file and the line of the block's opening fence, then the
 compiler's or the program's output. Also checks that docs/api.md names every
-public name the headers declare (see api_names), so the reference stays true.
+public name the headers declare (see api_names), so the reference stays true,
+and that every relative link of the pages leads to a file.
 
 Usage: tests/docs_examples.py [--root DIR] [--cxx G++] [-j N] [FILE.md ...]
 The last line is doctest's summary form, which tests/run counts:
@@ -221,6 +222,27 @@ def check_api(root):
     return failures
 
 
+def check_links(root, files):
+    """Every relative link of the pages ([text](path)) names a file that
+    exists, so the site stays one piece; returns failures."""
+    failures = []
+    for f in files:
+        lines = f.read_text().splitlines()
+        fence = None
+        for n, line in enumerate(lines, 1):
+            m = FENCE_RE.match(line)
+            if m:
+                fence = None if fence and m["fence"][0] == fence else (fence or m["fence"][0])
+                continue
+            if fence:
+                continue
+            for t in re.findall(r"\]\(([^)\s]+)\)", line):
+                path = t.split("#")[0]
+                if path and not re.match(r"[a-z]+:", t) and not (f.parent / path).exists():
+                    failures.append(f"{f.relative_to(root)}:{n}: broken link to {t}")
+    return failures
+
+
 def main(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--root", default=Path(__file__).resolve().parent.parent, type=Path)
@@ -245,7 +267,9 @@ def main(argv):
         rel = str(f.relative_to(root)) if f.is_relative_to(root) else str(f)
         todo += [(rel, line, code) for line, code in blocks(rel, f.read_text())]
 
-    failures = check_api(root) if not args.files else []
+    failures = [] if args.files else check_api(root)
+    link_failures = [] if args.files else check_links(root, [f.resolve() for f in files])
+    failures += link_failures
     passed = 0
     with tempfile.TemporaryDirectory(prefix="gomp-docs-") as tmp, \
             concurrent.futures.ThreadPoolExecutor(args.j) as pool:
@@ -261,9 +285,9 @@ def main(argv):
                 print(f"ok   {rel}:{line}", flush=True)
     for f in failures:
         print("\n" + f.rstrip(), file=sys.stderr)
-    n = len(todo) + (0 if args.files else 1)  # the API check counts as one case
-    if not args.files and not any(f.startswith("docs/api.md") for f in failures):
-        passed += 1
+    n = len(todo) + (0 if args.files else 2)  # the API and link checks: a case each
+    if not args.files:
+        passed += (not any(f.startswith("docs/api.md") for f in failures)) + (not link_failures)
     print(f"[doctest] test cases: {n} | {passed} passed | {n - passed} failed |")
     return 1 if failures else 0
 
