@@ -97,8 +97,8 @@ KEYWORDS = {"if", "for", "while", "switch", "return", "operator", "sizeof", "dec
 
 
 def api_names(header_text):
-    """Public names a header declares directly in namespace gomp (not in
-    gomp::detail, not members), each with the first sentence of the comment
+    """Public names a header declares directly in namespace gomp or a
+    namespace inside it (net::dial; not in a detail namespace, not members), each with the first sentence of the comment
     above its first commented declaration: {name: summary}. Classes, aliases,
     functions, variables, and GOMP_* macros. A line-based reading, enough for
     the headers' style: declarations start at column 0 inside the namespace."""
@@ -123,7 +123,9 @@ def api_names(header_text):
             ns.append((m[1], depth))
             depth += 1
             continue
-        top = [n for n, _ in ns] == ["gomp"] and ns[-1][1] == depth - 1
+        path = [c for n, _ in ns for c in n.split("::")]
+        top = path[:1] == ["gomp"] and "detail" not in path and ns[-1][1] == depth - 1
+        prefix = "".join(c + "::" for c in path[1:])  # gomp::net -> "net::"
         if top and not line.startswith((" ", "\t")):
             if not stmt:
                 first = k
@@ -132,9 +134,9 @@ def api_names(header_text):
             for rx in DECL_RES:
                 d = rx.match(stmt)
                 if d and d[1] not in KEYWORDS and not d[1].startswith("_"):
-                    text = summary(lines, first)
-                    if text or d[1] not in names:
-                        names[d[1]] = names.get(d[1]) or text
+                    name, text = prefix + d[1], summary(lines, first)
+                    if text or name not in names:
+                        names[name] = names.get(name) or text
                     break
                 d = None
             if stmt.endswith((";", "{", "}")) or d:
@@ -212,7 +214,7 @@ def check_api(root):
     api = root / "docs" / "api.md"
     if not api.exists():
         return ["docs/api.md is missing: run tests/docs_examples.py --write-api"]
-    listed = set(re.findall(r"^- `(\w+)`", api.read_text(), re.M))
+    listed = set(re.findall(r"^- `([\w:]+)`", api.read_text(), re.M))
     failures = []
     for header, names in public_names(root):
         missing = sorted(set(names) - listed)
