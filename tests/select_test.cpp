@@ -521,3 +521,137 @@ TEST_CASE("select: a throwing move fires no case and leaves the channels usable"
         {.procs = 1});
     flaky::throw_on_move = -1;
 }
+
+// The compiler enforces the direction of a view in select too: no receive
+// case on a send-only channel, no send case on a receive-only one.
+template <class C>
+concept recv_case_ok = requires(const C& c) { gomp::recv(c); };
+template <class C>
+concept send_case_ok = requires(const C& c, typename C::value_type v) { gomp::send(c, std::move(v)); };
+template <class C>
+concept recv_select_case_ok = requires(const C& c, std::optional<typename C::value_type>& v) {
+    gomp::select_case::recv(c, v);
+};
+template <class C>
+concept send_select_case_ok = requires(const C& c, typename C::value_type& v) { gomp::select_case::send(c, v); };
+static_assert(recv_case_ok<gomp::chan<int>> && send_case_ok<gomp::chan<int>>);
+static_assert(recv_case_ok<gomp::recv_chan<int>> && !send_case_ok<gomp::recv_chan<int>>);
+static_assert(!recv_case_ok<gomp::send_chan<int>> && send_case_ok<gomp::send_chan<int>>);
+static_assert(recv_select_case_ok<gomp::chan<int>> && send_select_case_ok<gomp::chan<int>>);
+static_assert(recv_select_case_ok<gomp::recv_chan<int>> && !send_select_case_ok<gomp::recv_chan<int>>);
+static_assert(!recv_select_case_ok<gomp::send_chan<int>> && send_select_case_ok<gomp::send_chan<int>>);
+
+// More cases than the insertion sort handles: the lock order comes from the
+// heap sort. Each channel appears in several cases, far apart in the list,
+// and two selects list the channels in opposite orders: a channel not
+// locked exactly once, or two selects locking in different orders, would
+// hang here.
+TEST_CASE("select over 40 cases with duplicate channels, from two selects in opposite orders") {
+    const int per = int(scaled(3000, 400));
+    for (int procs : {1, 2, 4}) {
+        CAPTURE(procs);
+        constexpr int nch = 7, ncases = 40, producers = 2;
+        std::vector<std::atomic<int>> seen(std::size_t(producers * per));
+        std::atomic<int> wrong_channel{0};
+        run_joined(
+            [&] {
+                std::vector<gomp::chan<int>> chans;
+                for (int i = 0; i < nch; i++) chans.push_back(gomp::make_chan<int>(i % 3));
+                auto quit = gomp::make_chan<int>();
+                gomp::wait_group pw, sw;
+                pw.add(producers);
+                sw.add(2);
+                for (int p = 0; p < producers; p++)
+                    gomp::go([&, p] {
+                        for (int i = 0; i < per; i++) {
+                            int v = p * per + i;
+                            chans[std::size_t(v % nch)].send(v);
+                        }
+                        pw.done();
+                    });
+                for (int s = 0; s < 2; s++)
+                    gomp::go([&, s] {
+                        std::optional<int> v;
+                        std::vector<gomp::select_case> cases;
+                        std::vector<int> chan_of;
+                        for (int k = 0; k < ncases; k++) {
+                            int ch = (s == 0 ? k : ncases - 1 - k) * 3 % nch;  // every channel 5 or 6 times
+                            cases.push_back(gomp::select_case::recv(chans[std::size_t(ch)], v));
+                            chan_of.push_back(ch);
+                        }
+                        std::optional<int> q;
+                        cases.push_back(gomp::select_case::recv(quit, q));
+                        for (;;) {
+                            std::size_t i = gomp::select(cases);
+                            if (i == std::size_t(ncases)) break;
+                            if (*v % nch != chan_of[i]) wrong_channel++;
+                            seen[std::size_t(*v)]++;
+                        }
+                        sw.done();
+                    });
+                pw.wait();
+                for (bool buffered = true; buffered;) {
+                    buffered = false;
+                    for (auto& c : chans) buffered |= c.len() > 0;
+                    if (buffered) gomp::yield();
+                }
+                quit.close();
+                sw.wait();
+            },
+            {.procs = procs});
+        int bad = 0;
+        for (auto& s : seen) bad += s.load() != 1;
+        CHECK(bad == 0);
+        CHECK(wrong_channel == 0);
+    }
+}
+
+namespace {
+using time_point = std::chrono::steady_clock::time_point;
+
+// The shape of time.hpp's gomp::after(d): a new receive-only channel with a
+// buffer of one, filled by a non-blocking send from outside any goroutine
+// (here a plain thread released by `fire`, not by a clock). The sender keeps
+// its own handle, so a select may drop the returned one at any time.
+gomp::recv_chan<time_point> fake_after(std::vector<std::thread>& timers, gomp::chan<int> fire) {
+    auto c = gomp::make_chan<time_point>(1);
+    timers.emplace_back([c, fire] {
+        (void)fire.recv();
+        (void)c.try_send(std::chrono::steady_clock::now());
+    });
+    return c;
+}
+}  // namespace
+
+TEST_CASE("a timer's channel plugs into select: recv(after(d)) as a fixed case and in a run-time list") {
+    run_joined(
+        [] {
+            std::vector<std::thread> timers;
+            auto fire = gomp::make_chan<int>();
+            auto never = gomp::make_chan<int>();
+
+            // Not fired yet: the default is taken; the temporary handle dies
+            // with the select, the timer's own handle keeps the channel.
+            CHECK(gomp::select(gomp::recv(fake_after(timers, fire)), gomp::recv(never), gomp::otherwise()) == 2);
+
+            // Fired while the select is parked: the timeout case wins, with its value.
+            gomp::go([fire] { fire.close(); });
+            time_point when{};
+            CHECK(gomp::select(gomp::recv(never),
+                               gomp::recv(fake_after(timers, fire), [&](time_point t) { when = t; })) == 1);
+            CHECK(when != time_point{});
+
+            // The same case in a reflect.Select-style list.
+            gomp::recv_chan<time_point> t = fake_after(timers, fire);
+            std::optional<time_point> tv;
+            std::optional<int> nv;
+            std::vector<gomp::select_case> cases{gomp::select_case::recv(never, nv), gomp::select_case::recv(t, tv)};
+            CHECK(gomp::select(cases) == 1);
+            CHECK(tv.has_value());
+
+            gomp::blocking([&] {
+                for (auto& th : timers) th.join();
+            });
+        },
+        {.procs = 2});
+}
