@@ -162,6 +162,13 @@ inline bool timer_modify(timer* t, std::int64_t when, std::int64_t period) {
     return pending;
 }
 
+// Arms a timer nobody else can see yet: no lock, straight to a heap.
+inline void timer_start(timer* t, std::int64_t when, std::int64_t period) {
+    t->when = when;
+    t->period = period;
+    timer_maybe_add(t);
+}
+
 // Go's timer.stop.
 inline bool timer_stop(timer* t) {
     t->mu.lock();
@@ -211,7 +218,7 @@ inline void sleep_ns(std::int64_t ns) {
     gopark(
         [](void* a) {
             auto* st = static_cast<sleep_timer*>(a);
-            timer_modify(st, st->deadline, 0);
+            timer_start(st, st->deadline, 0);
             return true;
         },
         &t, "sleep");
@@ -305,7 +312,7 @@ timer new_timer(std::chrono::duration<Rep, Period> d) {
     detail::sched_or_panic("new_timer");
     auto* t = new detail::chan_timer;
     timer h(t);
-    detail::timer_modify(t, detail::when_after(detail::duration_ns(d)), 0);
+    detail::timer_start(t, detail::when_after(detail::duration_ns(d)), 0);
     return h;
 }
 
@@ -320,7 +327,7 @@ timer after_func(std::chrono::duration<Rep, Period> d, F f) {
     t->f = &detail::func_timer<F>::fire;
     t->destroy = &detail::func_timer<F>::destroy_it;
     timer h(t);
-    detail::timer_modify(t, detail::when_after(detail::duration_ns(d)), 0);
+    detail::timer_start(t, detail::when_after(detail::duration_ns(d)), 0);
     return h;
 }
 
@@ -380,7 +387,7 @@ ticker new_ticker(std::chrono::duration<Rep, Period> d) {
     detail::sched_or_panic("new_ticker");
     auto* t = new detail::chan_timer;
     ticker h(t);
-    detail::timer_modify(t, detail::when_after(ns), ns);
+    detail::timer_start(t, detail::when_after(ns), ns);
     return h;
 }
 

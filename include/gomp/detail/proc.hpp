@@ -691,6 +691,9 @@ inline bool sleep_until_next_timer(sched_t& s, m* mp) {
 inline void wake_timer_sleeper(sched_t& s, std::int64_t when) {
     std::int64_t until = s.poll_until.load(std::memory_order_seq_cst);
     if (until != 0 && until <= when) return;
+    // No sleeper and no idle P: a future sleeper computes its deadline
+    // after our heap store, and a running P sees the timer itself.
+    if (until == 0 && s.npidle.load(std::memory_order_seq_cst) == 0) return;
     {
         std::lock_guard<std::mutex> lk(s.lock);
         if (s.timer_sleeper) {
