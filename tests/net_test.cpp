@@ -25,27 +25,59 @@ using steady = std::chrono::steady_clock;
 
 namespace {
 
-// Echoes every connection of ln in its own goroutine until ln is closed.
-void serve_echo(net::listener ln) {
-    gomp::go([ln]() mutable {
-        for (;;) {
-            net::conn c;
-            try {
-                c = ln.accept();
-            } catch (const std::system_error&) {
-                return;
-            }
-            gomp::go([c]() mutable {
-                char buf[4096];
+// Echoes every connection of ln, each in its own goroutine, until stop():
+// which closes the listener and the server ends of the connections and
+// waits for every goroutine, so that none is abandoned holding a socket.
+struct echo_server {
+    net::listener ln;
+    gomp::wait_group wg;
+    gomp::mutex mu;
+    std::vector<net::conn> conns;
+
+    explicit echo_server(net::listener l) : ln(std::move(l)) {
+        wg.add(1);
+        gomp::go([this, ln = ln]() mutable {
+            for (;;) {
+                net::conn c;
                 try {
-                    while (std::size_t n = c.read(buf, sizeof buf)) c.write(buf, n);
+                    c = ln.accept();
+                } catch (const std::system_error&) {
+                    ln = {};
+                    wg.done();
+                    return;
+                }
+                {
+                    std::lock_guard lk(mu);
+                    conns.push_back(c);
+                }
+                wg.add(1);
+                gomp::go([this, c]() mutable {
+                    char buf[4096];
+                    try {
+                        while (std::size_t n = c.read(buf, sizeof buf)) c.write(buf, n);
+                    } catch (const std::system_error&) {
+                    }
+                    c = {};
+                    wg.done();
+                });
+            }
+        });
+    }
+    void stop() {
+        ln.close();
+        {
+            std::lock_guard lk(mu);
+            for (auto& c : conns) {
+                try {
+                    c.close();
                 } catch (const std::system_error&) {
                 }
-                c.close();
-            });
+            }
         }
-    });
-}
+        wg.wait();
+        conns.clear();
+    }
+};
 
 void check_echo(net::conn& c, const std::string& msg) {
     c.write_all(msg);
@@ -74,14 +106,14 @@ TEST_CASE("tcp: listen on port 0, dial its address, echo; addresses as Go prints
         auto ln = net::listen("tcp", "127.0.0.1:0");
         CHECK(ln.addr().rfind("127.0.0.1:", 0) == 0);
         CHECK(ln.addr() != "127.0.0.1:0");
-        serve_echo(ln);
+        echo_server srv(ln);
         auto c = net::dial("tcp", ln.addr());
         CHECK(c.remote_addr() == ln.addr());
         CHECK(c.local_addr().rfind("127.0.0.1:", 0) == 0);
         check_echo(c, "hello, gomp");
         check_echo(c, std::string(200000, 'z'));  // larger than the socket buffers
         c.close();
-        ln.close();
+        srv.stop();
     });
 }
 
@@ -109,13 +141,13 @@ TEST_CASE("tcp6 on [::1]") {
     gomp::run([] {
         auto ln = net::listen("tcp6", "[::1]:0");
         CHECK(ln.addr().rfind("[::1]:", 0) == 0);
-        serve_echo(ln);
+        echo_server srv(ln);
         auto c = net::dial("tcp6", ln.addr());
         CHECK(c.remote_addr() == ln.addr());
         check_echo(c, "over IPv6");
         auto c2 = net::dial("tcp", ln.addr());  // "tcp" takes either family
         check_echo(c2, "again");
-        ln.close();
+        srv.stop();
     });
 }
 
@@ -126,13 +158,13 @@ TEST_CASE("unix sockets: echo, and the socket file is removed on close") {
         auto ln = net::listen("unix", path);
         CHECK(ln.addr() == path);
         CHECK(::access(path.c_str(), F_OK) == 0);
-        serve_echo(ln);
+        echo_server srv(ln);
         auto c = net::dial("unix", path);
         CHECK(c.remote_addr() == path);
         check_echo(c, "through a unix socket");
         check_echo(c, std::string(100000, 'u'));
         c.close();
-        ln.close();
+        srv.stop();
     });
     CHECK(::access(path.c_str(), F_OK) != 0);
 }

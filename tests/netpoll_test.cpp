@@ -208,6 +208,7 @@ TEST_CASE("1000 concurrent connections echo through goroutine-per-connection, ev
         gomp::run([&] {
             auto ln = gomp::net::listen("tcp", "127.0.0.1:0");
             gomp::wait_group served;
+            auto acceptor_done = gomp::make_chan<int>(1);
             gomp::go([&, ln]() mutable {
                 for (;;) {
                     gomp::net::conn c;
@@ -215,6 +216,8 @@ TEST_CASE("1000 concurrent connections echo through goroutine-per-connection, ev
                         c = ln.accept();
                     } catch (const std::system_error& e) {
                         CHECK(gomp::net::is_closed(e));
+                        ln = {};  // release the listener before saying so
+                        acceptor_done.send(1);
                         return;
                     }
                     served.add(1);
@@ -263,6 +266,7 @@ TEST_CASE("1000 concurrent connections echo through goroutine-per-connection, ev
             wg.wait();
             served.wait();
             ln.close();
+            acceptor_done.recv();  // an abandoned goroutine would leak its copy of ln
         }, {.procs = procs});
         CHECK(server_done.load() == conns);
         CHECK(client_bytes.load() > 0);
