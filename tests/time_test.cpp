@@ -372,8 +372,10 @@ TEST_CASE("main returns while goroutines sleep and timers are pending; a later r
         gomp::run(
             [&] {
                 for (int i = 0; i < 8; i++) gomp::go([] { gomp::sleep(1h); });
+                // By reference: an abandoned goroutine is not unwound, so
+                // whatever it owns would leak.
                 auto ready = gomp::make_chan<int>();
-                gomp::go([ready] {
+                gomp::go([&ready] {
                     ready.send(1);
                     gomp::sleep(1h);
                 });
