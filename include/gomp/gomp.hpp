@@ -13,4 +13,5 @@
 #include <gomp/sync.hpp>
 #include <gomp/time.hpp>
 #include <gomp/context.hpp>
+#include <gomp/net.hpp>
 #include <gomp/version.hpp>
