@@ -25,7 +25,8 @@ void handle(gomp::net::conn c) {
     c.close();
 }
 
-void serve(gomp::net::listener ln) {
+// Accepts until ln is closed; every goroutine started is counted in wg.
+void serve(gomp::net::listener ln, gomp::wait_group& wg) {
     for (;;) {
         gomp::net::conn c;
         try {
@@ -38,7 +39,13 @@ void serve(gomp::net::listener ln) {
             gomp::sleep(std::chrono::milliseconds(5));
             continue;
         }
-        gomp::go(handle, c);
+        wg.add(1);
+        gomp::go(
+            [&wg](gomp::net::conn c) {
+                handle(std::move(c));
+                wg.done();
+            },
+            std::move(c));
     }
 }
 
@@ -46,7 +53,14 @@ int self_test() {
     int failures = 0;
     gomp::run([&] {
         auto ln = gomp::net::listen("tcp", "127.0.0.1:0");
-        gomp::go(serve, ln);
+        gomp::wait_group server;
+        server.add(1);
+        gomp::go(
+            [&server](gomp::net::listener l) {
+                serve(std::move(l), server);
+                server.done();
+            },
+            ln);
         gomp::wait_group wg;
         std::atomic<int> bad{0};
         for (int i = 0; i < 100; i++) {
@@ -65,6 +79,7 @@ int self_test() {
         }
         wg.wait();
         ln.close();
+        server.wait();  // no goroutine is left holding a socket
         failures = bad.load();
     });
     std::printf("echo_server self-test: %s\n", failures ? "FAILED" : "ok");
@@ -80,6 +95,7 @@ int main(int argc, char** argv) {
         auto ln = gomp::net::listen("tcp", addr);
         std::printf("echo_server: listening on %s\n", ln.addr().c_str());
         std::fflush(stdout);
-        serve(ln);
+        gomp::wait_group wg;
+        serve(ln, wg);
     });
 }
