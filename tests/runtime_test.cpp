@@ -253,6 +253,24 @@ TEST_CASE("blocking hands the P over so other goroutines keep running") {
     CHECK(seen_during);
 }
 
+TEST_CASE("a loop of short blocking calls is preempted after its time slice (sysmon, Go's forcePreemptNS)") {
+    // Each call is too short for sysmon to retake the P, and the loop never
+    // parks: only the time-slice preemption at blocking's return lets the
+    // queued goroutine run on the single P. The 30 s bound only keeps a broken
+    // scheduler from hanging the suite.
+    std::atomic<bool> other_ran{false};
+    bool seen = false;
+    gomp::run(
+        [&] {
+            gomp::go([&] { other_ran = true; });
+            auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+            while (!other_ran.load() && std::chrono::steady_clock::now() < until) gomp::blocking([] {});
+            seen = other_ran.load();
+        },
+        {.procs = 1});
+    CHECK(seen);
+}
+
 TEST_CASE("blocking returns the function's result and propagates its exception") {
     gomp::run([] {
         CHECK(gomp::blocking([] { return 42; }) == 42);

@@ -185,6 +185,9 @@ struct p {
     std::atomic<std::uint32_t> syscalltick{0};
     std::uint32_t sysmon_syscalltick = 0;  // sysmon's last view (sysmon only)
     std::int64_t sysmon_when = 0;
+    std::uint64_t sysmon_switches = 0;      // sysmon's last view of `switches`
+    std::int64_t sysmon_switchwhen = 0;     // when that view changed
+    std::atomic<bool> preempt{false};       // Go's gp.preempt: yield at the next chance
     g* gfree[64];  // free Gs of the default stack size (gfree_local_max)
     int gfree_n = 0;
     std::uint64_t goid_next = 0, goid_end = 0;
@@ -1223,6 +1226,16 @@ inline void sysmon_loop(sched_t& s) {
         int retaken = 0;
         for (auto& up : s.allp) {
             p* pp = up.get();
+            // Go's retake, _Prunning half: one goroutine has held this P for
+            // forcePreemptNS (10 ms). gomp cannot interrupt it; it is asked
+            // to yield at its next gomp::blocking return (exitsyscall).
+            if (std::uint64_t sw = pp->switches.get(); sw != pp->sysmon_switches) {
+                pp->sysmon_switches = sw;
+                pp->sysmon_switchwhen = now;
+                if (pp->preempt.load(std::memory_order_relaxed)) pp->preempt.store(false, std::memory_order_relaxed);
+            } else if (now - pp->sysmon_switchwhen >= 10000000) {
+                pp->preempt.store(true, std::memory_order_relaxed);
+            }
             if (pp->status.load(std::memory_order_acquire) != p_syscall) continue;
             std::uint32_t t = pp->syscalltick.load(std::memory_order_relaxed);
             if (pp->sysmon_syscalltick != t) {
@@ -1352,6 +1365,15 @@ inline void exitsyscall(sched_t& s, m* mp) {
         mp->pp = pp;
         s.nmsys.fetch_sub(1, std::memory_order_relaxed);
         gp->status.store(g_running, std::memory_order_relaxed);
+        if (pp->preempt.load(std::memory_order_relaxed)) [[unlikely]] {
+            // sysmon saw this goroutine hold the P for 10 ms: to the global
+            // queue, as Go's gopreempt_m, so a loop of short blocking calls
+            // cannot starve the goroutines queued behind it.
+            pp->preempt.store(false, std::memory_order_relaxed);
+            mp->post = post_kind::yield_global;
+            mp->post_g = gp;
+            switch_out(s, mp, gp);
+        }
         return;
     }
     // sysmon gave our P away: take an idle one, or queue the goroutine and
