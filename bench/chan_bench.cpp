@@ -12,7 +12,8 @@
 #include <benchmark/benchmark.h>
 #include <gomp/gomp.hpp>
 
-#include <sys/resource.h>
+#include "rss.hpp"
+
 
 #include <array>
 #include <atomic>
@@ -31,11 +32,7 @@
 
 namespace {
 
-double peak_rss_kib() {
-    rusage ru{};
-    getrusage(RUSAGE_SELF, &ru);
-    return double(ru.ru_maxrss);
-}
+using gomp_bench::peak_rss_kib;
 
 gomp::config procs_of(const benchmark::State& state) { return {.procs = int(state.range(0))}; }
 

@@ -17,6 +17,8 @@
 #include <gomp/gomp.hpp>
 #include <gomp/net.hpp>
 
+#include "rss.hpp"
+
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/resource.h>
@@ -43,19 +45,7 @@ std::string client_path() {
     return (self.parent_path() / "echo_client").string();
 }
 
-// VmHWM, the peak RSS of this process's own memory, as the Go twin reads it.
-// Not getrusage's ru_maxrss: that survives exec, so it starts at the peak of
-// whatever vforked us (bench/compare's Python, some 18 MB).
-long peak_rss_kib() {
-    std::FILE* f = std::fopen("/proc/self/status", "r");
-    if (!f) return -1;
-    char line[256];
-    long kib = -1;
-    while (std::fgets(line, sizeof line, f))
-        if (std::sscanf(line, "VmHWM: %ld kB", &kib) == 1) break;
-    std::fclose(f);
-    return kib;
-}
+using gomp_bench::peak_rss_kib;  // VmHWM, as the Go twin reads it
 
 struct client_result {
     long round_trips = 0;

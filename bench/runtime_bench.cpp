@@ -3,7 +3,8 @@
 #include <benchmark/benchmark.h>
 #include <gomp/gomp.hpp>
 
-#include <sys/resource.h>
+#include "rss.hpp"
+
 
 #include <atomic>
 #include <chrono>
@@ -13,22 +14,8 @@
 
 namespace {
 
-double peak_rss_kib() {
-    rusage ru{};
-    getrusage(RUSAGE_SELF, &ru);
-    return double(ru.ru_maxrss);
-}
-
-long vm_rss_kib() {
-    FILE* f = std::fopen("/proc/self/status", "r");
-    if (!f) return 0;
-    char line[256];
-    long kib = 0;
-    while (std::fgets(line, sizeof line, f))
-        if (std::strncmp(line, "VmRSS:", 6) == 0) kib = std::atol(line + 6);
-    std::fclose(f);
-    return kib;
-}
+using gomp_bench::peak_rss_kib;
+long vm_rss_kib() { return gomp_bench::status_kib("VmRSS"); }
 
 // switch: the main goroutine and a partner yield to each other on one P.
 void BM_switch(benchmark::State& state) {
