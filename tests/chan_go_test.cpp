@@ -28,42 +28,15 @@
 #include <thread>
 #include <vector>
 
+#include "goroutine_util.hpp"
 #include "test_util.hpp"
 
 using gomp_test::scaled;
+using gomp_test::join_goroutines;
+using gomp_test::panic_message;
+using gomp_test::run_joined;
 
 namespace {
-
-template <class F>
-std::string panic_message(F f) {
-    try {
-        f();
-    } catch (const gomp::panic& p) {
-        return p.what();
-    }
-    return "(no panic)";
-}
-
-// Waits until only `keep` goroutines besides main are left (closures
-// destroyed), so no channel handle is abandoned with a goroutine. Yields
-// first: at procs 1 the goroutines left are runnable on main's own P, and
-// a loop of short blocking calls rarely lets sysmon hand that P over.
-void join_goroutines(int keep = 0) {
-    for (int i = 1; gomp::num_goroutine() > 1 + keep; i++) {
-        gomp::yield();
-        if (i % 64 == 0) gomp::blocking([] { std::this_thread::sleep_for(std::chrono::microseconds(50)); });
-    }
-}
-
-template <class F>
-void run_joined(F f, int procs) {
-    gomp::run(
-        [&] {
-            f();
-            join_goroutines();
-        },
-        {.procs = procs});
-}
 
 struct empty {};  // Go's struct{}
 

@@ -14,44 +14,15 @@
 #include <thread>
 #include <vector>
 
+#include "goroutine_util.hpp"
 #include "test_util.hpp"
 
 using gomp_test::run_in_child;
+using gomp_test::join_goroutines;
+using gomp_test::panic_message;
+using gomp_test::run_joined;
+using gomp_test::sleep_ms;
 using gomp_test::scaled;
-
-namespace {
-
-template <class F>
-std::string panic_message(F f) {
-    try {
-        f();
-    } catch (const gomp::panic& p) {
-        return p.what();
-    }
-    return "(no panic)";
-}
-
-// Waits until every other goroutine has exited (see chan_test.cpp).
-void join_goroutines() {
-    while (gomp::num_goroutine() > 1)
-        gomp::blocking([] { std::this_thread::sleep_for(std::chrono::microseconds(50)); });
-}
-
-template <class F>
-void run_joined(F f, gomp::config cfg = {}) {
-    gomp::run(
-        [&] {
-            f();
-            join_goroutines();
-        },
-        cfg);
-}
-
-void sleep_ms(int ms) {
-    gomp::blocking([ms] { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); });
-}
-
-}  // namespace
 
 TEST_CASE("select: each case kind, the fired index, callback forms") {
     auto a = gomp::make_chan<int>(1), b = gomp::make_chan<int>(1);
