@@ -376,14 +376,15 @@ TEST_CASE("accept under EMFILE: the error is reported and the server keeps servi
             auto events = gomp::make_chan<std::string>(16);
             auto release = gomp::make_chan<int>(1);
             std::vector<net::conn> held;
-            gomp::go([&] {
+            // Handles by value: the goroutine's own copies outlive main's.
+            gomp::go([&held, ln, events, release]() mutable {
                 for (;;) {
                     try {
                         held.push_back(ln.accept());
                         events.send("accepted");
                     } catch (const std::system_error& e) {
+                        events.send(net::is_closed(e) ? "closed" : e.what());
                         if (net::is_closed(e)) return;
-                        events.send(e.what());
                         release.recv();
                     }
                 }
@@ -415,6 +416,8 @@ TEST_CASE("accept under EMFILE: the error is reported and the server keeps servi
             char buf[4] = {};
             if (held.size() != 1 || held[0].read_full(buf, 4) != 4 || std::string(buf, 4) != "ping") code = 13;
             ln.close();
+            // The accept loop has ended before main's locals go.
+            if (*events.recv() != "closed") code = 14;
         });
         return code;
     });

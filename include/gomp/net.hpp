@@ -395,7 +395,7 @@ public:
 
     // Reads at most n bytes; blocks until at least one is there. Returns 0
     // at end of stream (Go: io.EOF).
-    std::size_t read(void* buf, std::size_t n) { return n == 0 ? 0 : fd().read(buf, n); }
+    std::size_t read(void* buf, std::size_t n) { return n == 0 ? 0 : pin()->read(buf, n); }
     // Reads exactly n bytes, or fewer only at end of stream (io.ReadFull).
     std::size_t read_full(void* buf, std::size_t n) {
         std::size_t got = 0;
@@ -407,7 +407,7 @@ public:
         return got;
     }
     // Writes all n bytes (as Go's Write does) and returns n.
-    std::size_t write(const void* buf, std::size_t n) { return fd().write(buf, n); }
+    std::size_t write(const void* buf, std::size_t n) { return pin()->write(buf, n); }
     std::size_t write(std::string_view s) { return write(s.data(), s.size()); }
     void write_all(const void* buf, std::size_t n) { write(buf, n); }
     void write_all(std::string_view s) { write(s.data(), s.size()); }
@@ -445,6 +445,12 @@ private:
         if (!fd_) throw std::system_error(EBADF, category(), "gomp::net::conn: not connected");
         return *fd_;
     }
+    // For a call that may block: the descriptor outlives the call even if
+    // every handle goes meanwhile (Go's GC keeps an fd alive the same way).
+    std::shared_ptr<detail::netfd> pin() const {
+        fd();
+        return fd_;
+    }
     std::shared_ptr<detail::netfd> fd_;
 };
 
@@ -459,7 +465,8 @@ public:
 
     // Waits for a connection. Errors (EMFILE, say) leave the listener usable.
     conn accept() {
-        detail::netfd& l = fd();
+        auto pinned = pin();  // see conn::pin
+        detail::netfd& l = *pinned;
         int c = l.accept();
         auto f = std::make_shared<detail::netfd>(c, l.net);
         detail::set_nodelay(c, family_);
@@ -482,6 +489,10 @@ private:
     detail::netfd& fd() const {
         if (!fd_) throw std::system_error(EBADF, category(), "gomp::net::listener: not listening");
         return *fd_;
+    }
+    std::shared_ptr<detail::netfd> pin() const {
+        fd();
+        return fd_;
     }
     std::shared_ptr<detail::netfd> fd_;
     int family_ = AF_INET;
