@@ -82,7 +82,13 @@ struct timer {
     // Returns true when the caller must call destroy (the last reference).
     [[nodiscard]] bool release() noexcept { return destroy && refs.fetch_sub(1, std::memory_order_acq_rel) == 1; }
     void unref() noexcept {
-        if (release()) destroy(this);
+        if (release()) {
+            // The heap drops its reference with mu held and unlocks after:
+            // wait that unlock out before the memory goes.
+            mu.lock();
+            mu.unlock();
+            destroy(this);
+        }
     }
 };
 
