@@ -98,7 +98,7 @@ void run(F&& main_fn, config cfg = {}) {
     sched_t* expected = nullptr;
     if (!the_sched.compare_exchange_strong(expected, s.get()))
         throw gomp::panic("gomp::run: a runtime is already running (gomp::run cannot nest or run concurrently)");
-    s->threads_at_start = count_threads();
+    s->threads_at_start = count_threads(s->status_fd);
     fatal_dump_hook = &fatal_dump;
     install_overflow_handler();
 

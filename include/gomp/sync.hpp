@@ -153,16 +153,6 @@ private:
 
 inline std::int64_t now_ns() { return nanotime(); }
 
-inline void procyield(int n) {
-    for (int i = 0; i < n; i++) {
-#if defined(__x86_64__)
-        __builtin_ia32_pause();
-#elif defined(__aarch64__)
-        asm volatile("yield");
-#endif
-    }
-}
-
 }  // namespace detail
 
 // Go's sync.Mutex: a mutual exclusion lock for goroutines (and threads).

@@ -354,14 +354,18 @@ struct netpoll_commit_arg {
 };
 
 // Go's netpollblockcommit: runs after the switch; parks unless readiness
-// came in between.
+// came in between. *arg lives in the parking goroutine's frame: once gp is
+// in gpp, gp may be readied, run and reuse that frame, so nothing of *arg is
+// read after the CAS (the waiter count goes up first, down if no park).
 inline bool netpollblockcommit(void* arg) {
     auto* a = static_cast<netpoll_commit_arg*>(arg);
+    std::atomic<std::int32_t>& waiters = a->np->waiters;
+    waiters.fetch_add(1, std::memory_order_seq_cst);
     std::uintptr_t exp = pd_wait;
-    if (!a->gpp->compare_exchange_strong(exp, reinterpret_cast<std::uintptr_t>(a->gp), std::memory_order_acq_rel))
-        return false;
-    a->np->waiters.fetch_add(1, std::memory_order_seq_cst);
-    return true;
+    if (a->gpp->compare_exchange_strong(exp, reinterpret_cast<std::uintptr_t>(a->gp), std::memory_order_acq_rel))
+        return true;
+    waiters.fetch_sub(1, std::memory_order_seq_cst);
+    return false;
 }
 
 // Go's netpollblock: true if IO is ready, false on timeout or close.

@@ -48,6 +48,17 @@ struct note {
     }
 };
 
+// Go's procyield: n CPU pause hints, for spin loops.
+inline void procyield(int n) noexcept {
+    for (int i = 0; i < n; i++) {
+#if defined(__x86_64__)
+        __builtin_ia32_pause();
+#elif defined(__aarch64__)
+        asm volatile("yield");
+#endif
+    }
+}
+
 // A short-critical-section lock that never parks a goroutine: it spins, then
 // yields the thread. Used for the waiter lists of channels and sync objects,
 // where the holder is never switched out while holding it (gopark releases it
@@ -60,11 +71,7 @@ public:
             while (flag_.load(std::memory_order_relaxed)) {
                 if (spins < 64) {
                     ++spins;
-#if defined(__x86_64__)
-                    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-                    asm volatile("yield");
-#endif
+                    procyield(1);
                 } else {
                     ::sched_yield();
                 }

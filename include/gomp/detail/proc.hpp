@@ -53,6 +53,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <cxxabi.h>
+#include <fcntl.h>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -60,6 +61,7 @@
 #include <numeric>
 #include <ostream>
 #include <pthread.h>
+#include <unistd.h>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -248,6 +250,10 @@ struct sched_t {
     std::atomic<std::int32_t> nmspinning{0};
     std::atomic<std::int32_t> nmsys{0};  // Ms inside blocking()
     int threads_at_start = 0;            // threads in the process when run began
+    // /proc/self/status, open for the whole run: checkdead counts threads
+    // with it and must not need a new descriptor (the process may have none
+    // left, and a transient one would be taken from under the program).
+    int status_fd = -1;
     std::atomic<bool> exiting{false};
     std::atomic<bool> external_wakeups{false};
     std::atomic<std::uint64_t> goidgen{1};  // 1 is main's
@@ -281,7 +287,11 @@ struct sched_t {
     // Distinguishes runs: per-run caches (sync::pool) compare it.
     std::uint64_t run_id = next_run_id();
 
-    explicit sched_t(const config& c) : cfg(c), default_pool(c.stack_size) {}
+    explicit sched_t(const config& c)
+        : cfg(c), status_fd(::open("/proc/self/status", O_RDONLY | O_CLOEXEC)), default_pool(c.stack_size) {}
+    ~sched_t() {
+        if (status_fd >= 0) ::close(status_fd);
+    }
 
     static std::uint64_t next_run_id() {
         static std::atomic<std::uint64_t> seq{0};
@@ -880,15 +890,15 @@ inline void fatal_dump(int fd) {
     if (sched_t* s = the_sched.load(std::memory_order_acquire)) write_all_fd(fd, goroutine_dump(*s));
 }
 
-inline int count_threads() {
-    int n = 0;
-    if (FILE* f = std::fopen("/proc/self/status", "r")) {
-        char line[128];
-        while (std::fgets(line, sizeof line, f))
-            if (std::strncmp(line, "Threads:", 8) == 0) n = std::atoi(line + 8);
-        std::fclose(f);
-    }
-    return n;
+// Threads in the process, from /proc/self/status read afresh at offset 0
+// (status_fd); -1 when it cannot be read.
+inline int count_threads(int status_fd) {
+    char buf[4096];
+    ssize_t n = status_fd < 0 ? -1 : ::pread(status_fd, buf, sizeof buf - 1, 0);
+    if (n <= 0) return -1;
+    buf[n] = 0;
+    const char* t = std::strstr(buf, "\nThreads:");
+    return t ? std::atoi(t + 9) : -1;
 }
 
 // Go's checkdead, with sched.lock held by an M about to sleep.
@@ -905,7 +915,8 @@ inline void checkdead(sched_t& s) {
     // A thread that gomp did not start (a std::thread made during the run)
     // may still wake a goroutine through a channel or a mutex: the check
     // cannot see it, so it stays silent while such threads exist.
-    if (count_threads() > s.threads_at_start + (s.mcount - 1) + 1 /* sysmon */) return;
+    const int threads = count_threads(s.status_fd);
+    if (threads < 0 || threads > s.threads_at_start + (s.mcount - 1) + 1 /* sysmon */) return;
     fatal("all goroutines are asleep - deadlock!");
 }
 

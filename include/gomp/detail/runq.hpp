@@ -15,6 +15,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include <gomp/detail/note.hpp>
+
 namespace gomp::detail {
 
 inline constexpr std::uint32_t runq_size = 256;
@@ -105,13 +107,7 @@ struct runq {
                             // The victim is about to run runnext: give it a
                             // moment (Go sleeps 3us) rather than bouncing a
                             // channel peer to another thread.
-                            for (int i = 0; i < 300; i++) {
-#if defined(__x86_64__)
-                                __builtin_ia32_pause();
-#elif defined(__aarch64__)
-                                asm volatile("yield");
-#endif
-                            }
+                            procyield(300);
                         }
                         if (!next.compare_exchange_strong(nx, nullptr, std::memory_order_acq_rel)) continue;
                         dst[dst_tail % runq_size].store(nx, std::memory_order_relaxed);
