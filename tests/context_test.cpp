@@ -105,7 +105,7 @@ TEST_CASE("done() wakes goroutines blocked in select; cancel from a plain thread
             for (int i = 0; i < n; i++) {
                 wg.add(1);
                 auto [ctx, child_cancel] = gomp::with_cancel(root);
-                gomp::go([&, ctx, child_cancel] {
+                gomp::go([&, ctx = ctx, child_cancel = child_cancel] {  // copies (clang < 16 cannot capture bindings)
                     for (bool stop = false; !stop;)
                         gomp::select(gomp::recv(ctx.done(), [&] { stop = true; }), gomp::recv(jobs));
                     if (ctx.err() == gomp::context_errc::canceled) stopped++;

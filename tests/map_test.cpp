@@ -167,7 +167,8 @@ TEST_CASE("bucket counts follow Go's load factor 6.5, from empty and from a hint
     // Go's overLoadFactor(count, B): count > 8 && count > 6.5 * 2^B.
     const std::pair<std::size_t, std::size_t> cases[] = {
         {0, 1}, {8, 1}, {9, 2}, {13, 2}, {14, 4}, {26, 4}, {27, 8}, {52, 8}, {53, 16}, {104, 16}, {105, 32}};
-    for (auto [n, buckets] : cases) {
+    for (const auto& c : cases) {
+        const std::size_t n = c.first, buckets = c.second;  // not a binding: CAPTURE's lambda takes it
         CAPTURE(n);
         gomp::map<std::size_t, int> m;
         for (std::size_t i = 0; i < n; ++i) m[i] = 1;

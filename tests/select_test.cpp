@@ -191,7 +191,7 @@ TEST_CASE("TestSelfSelect") {
 TEST_CASE("TestSelectStress") {
     const int N = int(scaled(20000, 2000));
     run_joined(
-        [N] {
+        [=] {
             std::array<gomp::chan<int>, 4> c{gomp::make_chan<int>(), gomp::make_chan<int>(), gomp::make_chan<int>(2),
                                             gomp::make_chan<int>(3)};
             gomp::wait_group wg;
@@ -433,7 +433,7 @@ TEST_CASE("select from plain threads, woken by goroutines, and the reverse") {
                     if (v) at_thread += *v;
                     else open--;
                 };
-                for (; open > 0;) gomp::select(gomp::recv(a, take), gomp::recv(b, take));
+                while (open > 0) gomp::select(gomp::recv(a, take), gomp::recv(b, take));
                 for (int i = 1; i <= 100; i++) back.send(i);
                 back.close();
             });

@@ -449,6 +449,12 @@ struct methods_of<type_list<Ms...>> {
 template <class I>
 using iface_methods = methods_of<typename I::gomp_methods>;
 
+// Whether T has I's methods. A variable template, so that a constraint on T
+// inside iface_base<I> names I's methods only when it is checked (I is still
+// incomplete while iface_base<I> is instantiated; clang looks eagerly).
+template <class I, class T>
+inline constexpr bool satisfies_v = iface_methods<I>::template satisfied_by<T>;
+
 // The itab of interface I: the header and one typed function pointer per
 // method, in declaration order.
 template <class I>
@@ -714,7 +720,7 @@ public:
     // Any type with D's methods, by value (T) or by pointer (T*).
     template <class T>
         requires(!is_value_v<std::remove_cvref_t<T>> && !std::is_same_v<std::remove_cvref_t<T>, std::nullptr_t> &&
-                 iface_methods<D>::template satisfied_by<std::decay_t<T>>)
+                 satisfies_v<D, std::decay_t<T>>)
     iface_base(T&& v) : tab_(&iface_info<D>::template itab_of<std::decay_t<T>>) {
         static_cast<void>(&itab_registration<D, std::decay_t<T>>::done);
         emplace_value<std::decay_t<T>>(buf_, std::forward<T>(v));

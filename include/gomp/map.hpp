@@ -244,6 +244,9 @@ template <class K, class V>
 struct map_entry {
     const K& first;
     V& second;
+    // A constructor, not an aggregate: std::construct_at builds it with
+    // parentheses, which clang before 16 does not accept for aggregates.
+    map_entry(const K& k, V& v) noexcept : first(k), second(v) {}
 };
 
 // gomp::map<K, V>: Go's map. An unordered hash map with Go's semantics:
