@@ -2,14 +2,19 @@
 // channels of chan.hpp.
 //
 // A select waits on several channel operations and performs exactly one.
-// selectgo runs it in three passes over the case array, as Go does:
+// selectgo runs Go's three passes over the case array, after a pass 0 of gomp's:
 //
 //   setup   pollorder: the cases on non-nil channels in random order (a
 //           Fisher-Yates shuffle with the M's cheap random source), so no
 //           case starves; lockorder: the same cases sorted by channel
 //           address, so two selects always lock shared channels in the
 //           same order (no deadlock) and a channel that appears twice is
-//           locked once. Then every channel is locked.
+//           locked once.
+//   pass 0  (gomp's, not Go's) in poll order, a case whose channel looks
+//           ready by the lock-free full()/empty()/closed checks is tried
+//           with only that channel locked; if it proceeds, return. A ready
+//           case is the common one (fan-in), and it then costs one lock,
+//           not all. Otherwise every channel is locked, and:
 //   pass 1  in poll order, look for a case that can proceed now: a parked
 //           peer, buffered data or room, a closed channel. Do it, unlock,
 //           return its index. Nothing ready and a default case: unlock,
@@ -232,6 +237,56 @@ struct selector {
         }
     }
 
+    // Pass 1's step for one case, with the case's channel locked: proceeds
+    // (then calls unlock) and returns true, or returns false leaving the
+    // locks held.
+    template <class Unlock>
+    static bool try_case(select_case& cas, Unlock&& unlock_all) {
+        hchan_base* c = cas.c_;
+        erased_ops ops{c->et};
+        if (cas.kind_ == case_kind::recv) {
+            if (sudog* sg = c->sendq.dequeue()) {
+                recv_from_sender(c, sg, cas.elem_, ops, unlock_all);
+                return true;
+            }
+            if (c->qcount.load(std::memory_order_relaxed) > 0) {
+                try {
+                    buf_recv(c, cas.elem_, ops);
+                } catch (...) {
+                    unlock_all();
+                    throw;
+                }
+                unlock_all();
+                return true;
+            }
+            if (c->closed.load(std::memory_order_relaxed)) {
+                unlock_all();
+                c->et->clear(cas.elem_);
+                return true;
+            }
+        } else {
+            if (c->closed.load(std::memory_order_relaxed)) {
+                unlock_all();
+                throw gomp::panic("send on closed channel");
+            }
+            if (sudog* sg = c->recvq.dequeue()) {
+                send_to_receiver(sg, cas.elem_, ops, unlock_all);
+                return true;
+            }
+            if (c->qcount.load(std::memory_order_relaxed) < c->dataqsiz) {
+                try {
+                    buf_send(c, cas.elem_, ops);
+                } catch (...) {
+                    unlock_all();
+                    throw;
+                }
+                unlock_all();
+                return true;
+            }
+        }
+        return false;
+    }
+
     // Go's selectgo. Returns the index of the case that fired, or -1 when
     // block is false and no case was ready.
     static std::ptrdiff_t selectgo(select_case* sc, std::uint32_t ncases, bool block) {
@@ -248,6 +303,19 @@ struct selector {
             if (!block) return -1;
             block_forever("select");  // only nil channels: Go parks forever too
         }
+        // Pass 0 (gomp's): in poll order, a case that looks ready (the
+        // lock-free full()/empty() of the non-blocking fast path) is tried
+        // with only its own channel locked. Only when none proceeds are all
+        // the channels locked for Go's three passes.
+        for (std::uint32_t k = 0; k < norder; k++) {
+            std::uint32_t casi = sc[k].pollorder_;
+            select_case& cas = sc[casi];
+            hchan_base* c = cas.c_;
+            if (!c->is_closed() && (cas.kind_ == case_kind::recv ? c->empty() : c->full())) continue;
+            c->lock.lock();
+            if (try_case(cas, [c] { c->lock.unlock(); })) return casi;
+            c->lock.unlock();
+        }
         for (std::uint32_t i = 0; i < norder; i++) sc[i].lockorder_ = sc[i].pollorder_;
         sort_lockorder(sc, norder);
 
@@ -258,49 +326,7 @@ struct selector {
             // Pass 1: a case that can proceed now.
             for (std::uint32_t k = 0; k < norder; k++) {
                 std::uint32_t casi = sc[k].pollorder_;
-                select_case& cas = sc[casi];
-                hchan_base* c = cas.c_;
-                erased_ops ops{c->et};
-                if (cas.kind_ == case_kind::recv) {
-                    if (sudog* sg = c->sendq.dequeue()) {
-                        recv_from_sender(c, sg, cas.elem_, ops, unlock_all);
-                        return casi;
-                    }
-                    if (c->qcount.load(std::memory_order_relaxed) > 0) {
-                        try {
-                            buf_recv(c, cas.elem_, ops);
-                        } catch (...) {
-                            unlock_all();
-                            throw;
-                        }
-                        unlock_all();
-                        return casi;
-                    }
-                    if (c->closed.load(std::memory_order_relaxed)) {
-                        unlock_all();
-                        c->et->clear(cas.elem_);
-                        return casi;
-                    }
-                } else {
-                    if (c->closed.load(std::memory_order_relaxed)) {
-                        unlock_all();
-                        throw gomp::panic("send on closed channel");
-                    }
-                    if (sudog* sg = c->recvq.dequeue()) {
-                        send_to_receiver(sg, cas.elem_, ops, unlock_all);
-                        return casi;
-                    }
-                    if (c->qcount.load(std::memory_order_relaxed) < c->dataqsiz) {
-                        try {
-                            buf_send(c, cas.elem_, ops);
-                        } catch (...) {
-                            unlock_all();
-                            throw;
-                        }
-                        unlock_all();
-                        return casi;
-                    }
-                }
+                if (try_case(sc[casi], unlock_all)) return casi;
             }
             if (!block) {
                 unlock_all();
