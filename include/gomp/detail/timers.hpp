@@ -37,8 +37,9 @@
 // and may be gone as soon as f has readied it).
 //
 // Ownership: a timer with a `destroy` function is reference counted; the
-// heap holds one reference while the timer is heaped. A count that drops to
-// zero under ts->mu is freed after the lock is released.
+// heap holds one reference while the timer is heaped. The heap drops it
+// only after unlocking ts->mu and t->mu (ts.dead): the drop may be the last,
+// and the timer must not be touched after it.
 #pragma once
 
 #include <algorithm>
@@ -79,16 +80,9 @@ struct timer {
     void retain() noexcept {
         if (destroy) refs.fetch_add(1, std::memory_order_relaxed);
     }
-    // Returns true when the caller must call destroy (the last reference).
-    [[nodiscard]] bool release() noexcept { return destroy && refs.fetch_sub(1, std::memory_order_acq_rel) == 1; }
+    // Drops a reference; the last frees the timer. Never with t->mu held.
     void unref() noexcept {
-        if (release()) {
-            // The heap drops its reference with mu held and unlocks after:
-            // wait that unlock out before the memory goes.
-            mu.lock();
-            mu.unlock();
-            destroy(this);
-        }
+        if (destroy && refs.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy(this);
     }
 };
 
@@ -104,7 +98,10 @@ struct timers {
     std::atomic<std::int64_t> min_when_modified{0};  // lower bound of modified timers' when
     std::atomic<std::int32_t> zombies{0};
     std::atomic<std::int32_t> len{0};
-    std::vector<timer*> dead;  // last references dropped under mu
+    // The heap's references to drop once mu and the timers' own mu are
+    // unlocked: the drop may be the last, and nothing may touch the timer
+    // after it (another thread may hold the other reference).
+    std::vector<timer*> dead;
 
     timers() = default;
     timers(const timers&) = delete;
@@ -191,7 +188,7 @@ struct timers {
     }
 
     // Removes heap[0] (ts and heap[0].t locked); the heap's reference goes
-    // to `dead` if it was the last.
+    // to `dead`.
     void delete_min() {
         timer* t = heap[0].t;
         t->ts = nullptr;
@@ -200,7 +197,7 @@ struct timers {
         if (!heap.empty()) sift_down(0);
         len.store(std::int32_t(heap.size()), std::memory_order_relaxed);
         update_min_when_heap();
-        if (t->release()) dead.push_back(t);
+        drop_later(t);
     }
 
     // Go's updateHeap: heap[0]'s timer t is locked; fixes its entry if it is
@@ -249,9 +246,8 @@ struct timers {
             if (t->when == 0) {
                 t->ts = nullptr;
                 zombies.fetch_sub(1, std::memory_order_relaxed);
-                bool last = t->release();
+                drop_later(t);
                 t->mu.unlock();
-                if (last) dead.push_back(t);
                 heap[i] = heap.back();
                 heap.pop_back();
                 i--;
@@ -308,18 +304,22 @@ struct timers {
             return 0;
         }
         t->f(t, now);
-        bool last = one_shot && t->release();
+        if (one_shot) drop_later(t);
         t->mu.unlock();
-        if (last) dead.push_back(t);
         return 0;
     }
 
-    // Frees timers whose last reference the heap dropped (ts unlocked).
+    // A heap reference to drop after the unlocks (sleep timers, not
+    // reference counted, have none).
+    void drop_later(timer* t) {
+        if (t->destroy) dead.push_back(t);
+    }
+    // Drops the references in `dead` (ts unlocked).
     void free_dead() {
         while (!dead.empty()) {
             timer* t = dead.back();
             dead.pop_back();
-            t->destroy(t);
+            t->unref();
         }
     }
 
@@ -347,7 +347,7 @@ struct timers {
         return next;
     }
 
-    // Releases mu, then frees the timers whose last reference went under it.
+    // Releases mu, then drops the references in `dead`.
     void unlock_and_free() {
         if (dead.empty()) {
             mu.unlock();
@@ -361,13 +361,13 @@ struct timers {
             std::copy(dead.begin(), dead.end(), few);
             dead.clear();
             mu.unlock();
-            for (std::size_t i = 0; i < n; i++) few[i]->destroy(few[i]);
+            for (std::size_t i = 0; i < n; i++) few[i]->unref();
             return;
         }
         std::vector<timer*> gone;
         gone.swap(dead);
         mu.unlock();
-        for (timer* t : gone) t->destroy(t);
+        for (timer* t : gone) t->unref();
     }
 };
 
