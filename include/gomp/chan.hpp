@@ -375,19 +375,33 @@ void recv_from_sender(hchan_base* c, sudog* sg, void* dst, Ops ops, Unlock unloc
     ready(sg, wake_result::ok);
 }
 
-// Buffer operations, c locked and the buffer not full / not empty.
-template <class Ops>
-void buf_send(hchan_base* c, void* src, Ops ops) {
-    ops.put(c->slot(ops, c->sendx), src);
+// Buffer operations, c locked and the buffer not full / not empty. Like the
+// hand-offs above they end with unlock(), also when the element's move
+// throws (the buffer is then unchanged).
+template <class Ops, class Unlock>
+void buf_send(hchan_base* c, void* src, Ops ops, Unlock unlock) {
+    try {
+        ops.put(c->slot(ops, c->sendx), src);
+    } catch (...) {
+        unlock();
+        throw;
+    }
     c->advance(c->sendx);
     c->qcount.store(c->qcount.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+    unlock();
 }
 
-template <class Ops>
-void buf_recv(hchan_base* c, void* dst, Ops ops) {
-    ops.take(dst, c->slot(ops, c->recvx));
+template <class Ops, class Unlock>
+void buf_recv(hchan_base* c, void* dst, Ops ops, Unlock unlock) {
+    try {
+        ops.take(dst, c->slot(ops, c->recvx));
+    } catch (...) {
+        unlock();
+        throw;
+    }
     c->advance(c->recvx);
     c->qcount.store(c->qcount.load(std::memory_order_relaxed) - 1, std::memory_order_release);
+    unlock();
 }
 
 // Go's chansend. v is moved from only if the send happens.
@@ -415,13 +429,7 @@ chan_status chansend(hchan_base* c, T& v, bool block) {
             return chan_status::ok;
         }
         if (c->qcount.load(std::memory_order_relaxed) < c->dataqsiz) {
-            try {
-                buf_send(c, &v, ops);
-            } catch (...) {
-                c->lock.unlock();
-                throw;
-            }
-            c->lock.unlock();
+            buf_send(c, &v, ops, unlock);
             return chan_status::ok;
         }
         if (!block) {
@@ -471,13 +479,7 @@ chan_status chanrecv(hchan_base* c, std::optional<T>& dst, bool block) {
             return chan_status::ok;
         }
         if (c->qcount.load(std::memory_order_relaxed) > 0) {
-            try {
-                buf_recv(c, &dst, ops);
-            } catch (...) {
-                c->lock.unlock();
-                throw;
-            }
-            c->lock.unlock();
+            buf_recv(c, &dst, ops, unlock);
             return chan_status::ok;
         }
         if (!block) {

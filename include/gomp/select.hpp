@@ -250,13 +250,7 @@ struct selector {
                 return true;
             }
             if (c->qcount.load(std::memory_order_relaxed) > 0) {
-                try {
-                    buf_recv(c, cas.elem_, ops);
-                } catch (...) {
-                    unlock_all();
-                    throw;
-                }
-                unlock_all();
+                buf_recv(c, cas.elem_, ops, unlock_all);
                 return true;
             }
             if (c->closed.load(std::memory_order_relaxed)) {
@@ -274,13 +268,7 @@ struct selector {
                 return true;
             }
             if (c->qcount.load(std::memory_order_relaxed) < c->dataqsiz) {
-                try {
-                    buf_send(c, cas.elem_, ops);
-                } catch (...) {
-                    unlock_all();
-                    throw;
-                }
-                unlock_all();
+                buf_send(c, cas.elem_, ops, unlock_all);
                 return true;
             }
         }

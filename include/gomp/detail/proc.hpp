@@ -53,20 +53,20 @@
 #include <cstdlib>
 #include <cstring>
 #include <cxxabi.h>
-#include <fcntl.h>
 #include <exception>
+#include <fcntl.h>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <numeric>
 #include <ostream>
 #include <pthread.h>
-#include <unistd.h>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <tuple>
 #include <type_traits>
+#include <unistd.h>
 #include <utility>
 #include <vector>
 
