@@ -977,15 +977,17 @@ struct comma_ok {
 
 // v, ok := x.(T), by value as in Go: a copy of the value and true, or T's
 // zero value and false. For a small trivially copyable T the copy is made
-// unconditionally and selected, so the compiler can use a conditional move
-// where the pointer form `if (auto* p = as<T>(x))` must branch.
+// unconditionally and selected, and the type test is marked unpredictable,
+// so the compiler can use a conditional move where the pointer form
+// `if (auto* p = as<T>(x))` must branch (GCC 12 needs a higher if-conversion
+// limit for it: docs/iface.md).
 //
 //     auto [c, ok] = gomp::as_ok<Circle>(x);
 template <class T, detail::value_type X>
     requires(!detail::is_value_v<T>)
 comma_ok<T> as_ok(const X& x) {
     using A = detail::value_access;
-    bool ok = A::type(x) == &detail::type_of<T>;
+    bool ok = __builtin_expect_with_probability(A::type(x) == &detail::type_of<T>, 1, 0.5);
     if constexpr (detail::stored_inline_v<T> && std::is_trivially_copyable_v<T> &&
                   std::is_trivially_default_constructible_v<T>) {
         T v;
