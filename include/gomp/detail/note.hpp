@@ -63,15 +63,23 @@ inline void procyield(int n) noexcept {
 // yields the thread. Used for the waiter lists of channels and sync objects,
 // where the holder is never switched out while holding it (gopark releases it
 // only after the switch, from the next context).
+//
+// The spin backs off exponentially (1, 2, 4 ... 64 pauses between looks): a
+// waiter that reads the lock's cache line every few cycles keeps taking it
+// away from the holder, whose unlock then waits for it. On a channel that
+// both Ps hammer (bench mpmc at procs 2) polling every pause made each
+// message cost 2-3 times more than with the backoff.
 class spinlock {
 public:
     void lock() noexcept {
+        int backoff = 1;
         for (int spins = 0;; ++spins) {
             if (!flag_.exchange(true, std::memory_order_acquire)) return;
             while (flag_.load(std::memory_order_relaxed)) {
                 if (spins < 64) {
                     ++spins;
-                    procyield(1);
+                    procyield(backoff);
+                    if (backoff < 64) backoff <<= 1;
                 } else {
                     ::sched_yield();
                 }
