@@ -189,6 +189,34 @@ TEST_CASE("stealing: idle Ps take work from the P that spawned everything") {
     CHECK(total.spawns == 201);  // the 200 and main
 }
 
+TEST_CASE("a goroutine readied by one that keeps running gets another P (sysmon)") {
+    // goready into an empty runnext wakes nobody (docs/proc.md): the readier
+    // is expected to block soon. This one spins instead, never switching, so
+    // only another P can run the receiver: sysmon must wake one for it.
+    bool received = false;
+    gomp::run(
+        [&] {
+            auto c = gomp::make_chan<int>(0);
+            std::atomic<bool> ran{false};
+            gomp::go([&] {
+                if (c.recv()) ran = true;
+            });
+            gomp::sleep(std::chrono::milliseconds(20));  // the receiver parks on c
+            // Busy long enough for every other M to stop spinning and sleep.
+            auto spin = [](auto d, auto done) {
+                auto until = std::chrono::steady_clock::now() + d;
+                while (!done() && std::chrono::steady_clock::now() < until) {
+                }
+            };
+            spin(std::chrono::milliseconds(20), [] { return false; });
+            c.send(1);  // readies it into this P's runnext
+            spin(std::chrono::seconds(10), [&] { return ran.load(); });
+            received = ran.load();
+        },
+        {.procs = 2});
+    CHECK(received);
+}
+
 TEST_CASE("fairness: a yielding hog does not starve a ping-pong pair, nor the reverse") {
     // Go's TestPingPongHog idea on one P: the pair hands off through a cond
     // (each hand-off readies the peer into runnext); the hog only yields.

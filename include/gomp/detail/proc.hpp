@@ -513,8 +513,20 @@ inline void goready(g* gp) {
     gp->status.store(g_runnable, std::memory_order_release);
     m* mp = getm();
     if (mp && mp->pp) {
+        // Unlike Go, wake nobody when runnext was empty (tokio's LIFO slot
+        // does the same): the readied goroutine is usually the peer the
+        // running one is about to block on (a channel round trip), and this
+        // P runs it as soon as that happens. Waking an idle P for it made a
+        // procs:2 ping-pong twice as slow as on one P, for a steal that is
+        // either wasted or moves the pair apart. A displaced runnext goes to
+        // the ring: two are waiting now, so wake as Go does. A spinning M
+        // may still take runnext (after its pause), and sysmon wakes an idle
+        // P for a runnext that waits while its P does not switch for a tick.
+        // Only the owner makes runnext non-null, so a stale "occupied" read
+        // here (a stealer just emptied it) costs a needless wake at most.
+        const bool displaced = mp->pp->q.next.load(std::memory_order_relaxed) != nullptr;
         runqput(s, mp->pp, gp, true);
-        if (s.gomaxprocs == 1) return;  // the only P is ours: none idles (saves the fence)
+        if (s.gomaxprocs == 1 || !displaced) return;
     } else {
         if (!mp) s.external_wakeups.store(true, std::memory_order_relaxed);
         std::lock_guard<std::mutex> lk(s.lock);
@@ -1225,8 +1237,9 @@ inline void handoffp(sched_t& s, p* pp) {
     pidleput(s, pp);
 }
 
-// Go's sysmon: retakes Ps from Ms stuck in blocking calls. Sleeps 20 us
-// while it has work, backing off to 10 ms when idle.
+// Go's sysmon: retakes Ps from Ms stuck in blocking calls, and wakes an idle
+// P for a runnext left waiting behind a goroutine that does not switch.
+// Sleeps 20 us while it has work, backing off to 10 ms when idle.
 inline void sysmon_loop(sched_t& s) {
     std::int64_t delay_us = 20;
     int idle = 0;
@@ -1247,8 +1260,16 @@ inline void sysmon_loop(sched_t& s) {
                 pp->sysmon_switches = sw;
                 pp->sysmon_switchwhen = now;
                 if (pp->preempt.load(std::memory_order_relaxed)) pp->preempt.store(false, std::memory_order_relaxed);
-            } else if (now - pp->sysmon_switchwhen >= 10000000) {
-                pp->preempt.store(true, std::memory_order_relaxed);
+            } else {
+                if (now - pp->sysmon_switchwhen >= 10000000) pp->preempt.store(true, std::memory_order_relaxed);
+                // A goroutine readied into this P's runnext (goready woke
+                // nobody) waits while the P has not switched for a whole
+                // tick: let an idle P steal it, and keep ticking fast.
+                if (pp->q.next.load(std::memory_order_relaxed) &&
+                    pp->status.load(std::memory_order_relaxed) == p_running) {
+                    wake_if_idle(s);
+                    retaken++;
+                }
             }
             if (pp->status.load(std::memory_order_acquire) != p_syscall) continue;
             std::uint32_t t = pp->syscalltick.load(std::memory_order_relaxed);
