@@ -189,32 +189,35 @@ TEST_CASE("stealing: idle Ps take work from the P that spawned everything") {
     CHECK(total.spawns == 201);  // the 200 and main
 }
 
-TEST_CASE("a goroutine readied by one that keeps running gets another P (sysmon)") {
-    // goready into an empty runnext wakes nobody (docs/proc.md): the readier
-    // is expected to block soon. This one spins instead, never switching, so
-    // only another P can run the receiver: sysmon must wake one for it.
-    bool received = false;
+TEST_CASE("goroutines readied by one that keeps running get another P (sysmon)") {
+    // goready wakes no idle P for one or two waiting goroutines (docs/proc.md):
+    // the readier is expected to block soon. This one spins instead, never
+    // switching, so only another P can run the two receivers (one in runnext,
+    // one in the ring): sysmon must wake one for them.
+    int received = 0;
     gomp::run(
         [&] {
             auto c = gomp::make_chan<int>(0);
-            std::atomic<bool> ran{false};
-            gomp::go([&] {
-                if (c.recv()) ran = true;
-            });
-            gomp::sleep(std::chrono::milliseconds(20));  // the receiver parks on c
-            // Busy long enough for every other M to stop spinning and sleep.
+            std::atomic<int> ran{0};
+            for (int i = 0; i < 2; i++)
+                gomp::go([&] {
+                    if (c.recv()) ran++;
+                });
+            gomp::sleep(std::chrono::milliseconds(20));  // both receivers park on c
             auto spin = [](auto d, auto done) {
                 auto until = std::chrono::steady_clock::now() + d;
                 while (!done() && std::chrono::steady_clock::now() < until) {
                 }
             };
+            // Busy long enough for every other M to stop spinning and sleep.
             spin(std::chrono::milliseconds(20), [] { return false; });
-            c.send(1);  // readies it into this P's runnext
-            spin(std::chrono::seconds(10), [&] { return ran.load(); });
+            c.send(1);  // readies one into this P's runnext
+            c.send(2);  // the other: runnext, the first to the ring
+            spin(std::chrono::seconds(10), [&] { return ran.load() == 2; });
             received = ran.load();
         },
         {.procs = 2});
-    CHECK(received);
+    CHECK(received == 2);
 }
 
 TEST_CASE("fairness: a yielding hog does not starve a ping-pong pair, nor the reverse") {

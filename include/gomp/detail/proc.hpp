@@ -508,25 +508,24 @@ inline bool runqput(sched_t& s, p* pp, g* gp, bool next) {
 
 // Go's goready: gp becomes runnable and runs next on the caller's P. From a
 // thread that holds no P it goes to the global queue.
+// goready wakes an idle P when this many goroutines wait on its P.
+inline constexpr std::uint32_t goready_wake_queued = 3;
+
 inline void goready(g* gp) {
     sched_t& s = sched();
     gp->status.store(g_runnable, std::memory_order_release);
     m* mp = getm();
     if (mp && mp->pp) {
-        // Unlike Go, wake nobody when runnext was empty (tokio's LIFO slot
-        // does the same): the readied goroutine is usually the peer the
-        // running one is about to block on (a channel round trip), and this
-        // P runs it as soon as that happens. Waking an idle P for it made a
-        // procs:2 ping-pong twice as slow as on one P, for a steal that is
-        // either wasted or moves the pair apart. A displaced runnext goes to
-        // the ring: two are waiting now, so wake as Go does. A spinning M
-        // may still take runnext (after its pause), and sysmon wakes an idle
-        // P for a runnext that waits while its P does not switch for a tick.
-        // Only the owner makes runnext non-null, so a stale "occupied" read
-        // here (a stealer just emptied it) costs a needless wake at most.
-        const bool displaced = mp->pp->q.next.load(std::memory_order_relaxed) != nullptr;
         runqput(s, mp->pp, gp, true);
-        if (s.gomaxprocs == 1 || !displaced) return;
+        // Unlike Go, wake an idle P only once three goroutines wait here
+        // (docs/proc.md). The readied one is usually the peer the running
+        // goroutine is about to block on (a channel round trip; a select's
+        // senders), and this P runs it as soon as that happens: waking a P
+        // for it made ping-pong on two Ps twice as slow as on one, for a
+        // steal that is wasted or splits the pair across threads. A spinning
+        // M may still steal, and sysmon wakes an idle P for work that waits
+        // while its P does not switch for a tick.
+        if (s.gomaxprocs == 1 || mp->pp->q.size() < goready_wake_queued) return;
     } else {
         if (!mp) s.external_wakeups.store(true, std::memory_order_relaxed);
         std::lock_guard<std::mutex> lk(s.lock);
@@ -1262,11 +1261,10 @@ inline void sysmon_loop(sched_t& s) {
                 if (pp->preempt.load(std::memory_order_relaxed)) pp->preempt.store(false, std::memory_order_relaxed);
             } else {
                 if (now - pp->sysmon_switchwhen >= 10000000) pp->preempt.store(true, std::memory_order_relaxed);
-                // A goroutine readied into this P's runnext (goready woke
-                // nobody) waits while the P has not switched for a whole
-                // tick: let an idle P steal it, and keep ticking fast.
-                if (pp->q.next.load(std::memory_order_relaxed) &&
-                    pp->status.load(std::memory_order_relaxed) == p_running) {
+                // Goroutines readied onto this P (goready may have woken
+                // nobody) wait while it has not switched for a whole tick:
+                // let an idle P steal them, and keep ticking fast.
+                if (pp->status.load(std::memory_order_relaxed) == p_running && !pp->q.empty()) {
                     wake_if_idle(s);
                     retaken++;
                 }
