@@ -131,6 +131,23 @@ struct alignas(void*) iface_storage {
     unsigned char bytes[2 * sizeof(void*)] = {};  // determinate even when nil (as_ok reads it)
 };
 
+// Copies a trivially copyable value's storage word by word. The storage sits
+// 8 bytes into an interface, so the one 16-byte vector store the compiler
+// would use straddles a cache line in half the places an interface lands
+// on the stack, and a method called right after, reading its receiver,
+// then misses store-to-load forwarding: `if (I v = as<I>(x)) v.m()` took 8 ns
+// instead of 3.5 where the line split fell (AMD EPYC). The empty asm keeps
+// the two words in integer registers.
+inline void copy_storage(iface_storage& dst, const iface_storage& src) noexcept {
+    static_assert(sizeof(iface_storage) == 2 * sizeof(std::uintptr_t));
+    std::uintptr_t w[2];
+    std::memcpy(w, src.bytes, sizeof w);
+#if defined(__GNUC__)
+    asm("" : "+r"(w[0]), "+r"(w[1]));
+#endif
+    std::memcpy(dst.bytes, w, sizeof w);
+}
+
 template <class T>
 inline constexpr bool stored_inline_v = sizeof(T) <= sizeof(iface_storage) &&
                                         alignof(T) <= alignof(iface_storage) &&
@@ -274,13 +291,13 @@ inline std::string type_string(const type_desc* t) { return t ? pretty_name(t->n
 // The value operations shared by any and every interface: (type, storage).
 inline void value_copy(const type_desc* t, iface_storage& dst, const iface_storage& src) {
     if (!t) return;
-    if (t->trivial) dst = src;
+    if (t->trivial) copy_storage(dst, src);
     else if (t->copy) t->copy(&dst, &src);
     else panic_uncopyable(t);
 }
 inline void value_relocate(const type_desc* t, iface_storage& dst, iface_storage& src) noexcept {
     if (!t) return;
-    if (t->trivial) dst = src;
+    if (t->trivial) copy_storage(dst, src);
     else t->relocate(&dst, &src);
 }
 inline void value_destroy(const type_desc* t, iface_storage& s) noexcept {
@@ -343,11 +360,11 @@ struct itab {
 
 // Value operations through an itab (see itab::trivial).
 inline void tab_copy(const itab* tab, iface_storage& dst, const iface_storage& src) {
-    if (tab->trivial) dst = src;
+    if (tab->trivial) copy_storage(dst, src);
     else value_copy(tab->type, dst, src);
 }
 inline void tab_relocate(const itab* tab, iface_storage& dst, iface_storage& src) noexcept {
-    if (tab->trivial) dst = src;
+    if (tab->trivial) copy_storage(dst, src);
     else value_relocate(tab->type, dst, src);
 }
 inline void tab_destroy(const itab* tab, iface_storage& s) noexcept {
