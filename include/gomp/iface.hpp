@@ -126,9 +126,18 @@ namespace detail {
 
 // ---- type descriptors (Go's _type) -----------------------------------------
 
+struct no_init_t {
+    explicit no_init_t() = default;
+};
+inline constexpr no_init_t no_init{};
+
 // The storage every interface value carries: 16 bytes, pointer-aligned.
+// Zeroed, so its bytes are determinate even where no value fills them
+// (as_ok reads them); no_init leaves it for a copy that fills every byte.
 struct alignas(void*) iface_storage {
-    unsigned char bytes[2 * sizeof(void*)] = {};  // determinate even when nil (as_ok reads it)
+    unsigned char bytes[2 * sizeof(void*)];
+    constexpr iface_storage() noexcept : bytes{} {}
+    explicit iface_storage(no_init_t) noexcept {}
 };
 
 // Copies a trivially copyable value's storage word by word. The storage sits
@@ -300,6 +309,19 @@ inline void value_relocate(const type_desc* t, iface_storage& dst, iface_storage
     if (t->trivial) copy_storage(dst, src);
     else t->relocate(&dst, &src);
 }
+// value_copy and value_relocate into storage made with no_init: a trivial
+// value (or nil) is copied whole, which saves zeroing it first; anything
+// else is built in zeroed storage.
+inline void value_copy_init(const type_desc* t, iface_storage& dst, const iface_storage& src) {
+    if (!t || t->trivial) return copy_storage(dst, src);
+    dst = iface_storage();
+    value_copy(t, dst, src);
+}
+inline void value_relocate_init(const type_desc* t, iface_storage& dst, iface_storage& src) noexcept {
+    if (!t || t->trivial) return copy_storage(dst, src);
+    dst = iface_storage();
+    value_relocate(t, dst, src);
+}
 inline void value_destroy(const type_desc* t, iface_storage& s) noexcept {
     if (t && !t->trivial) t->destroy(&s);
 }
@@ -366,6 +388,14 @@ inline void tab_copy(const itab* tab, iface_storage& dst, const iface_storage& s
 inline void tab_relocate(const itab* tab, iface_storage& dst, iface_storage& src) noexcept {
     if (tab->trivial) copy_storage(dst, src);
     else value_relocate(tab->type, dst, src);
+}
+inline void tab_copy_init(const itab* tab, iface_storage& dst, const iface_storage& src) {
+    if (tab->trivial) return copy_storage(dst, src);
+    value_copy_init(tab->type, dst, src);
+}
+inline void tab_relocate_init(const itab* tab, iface_storage& dst, iface_storage& src) noexcept {
+    if (tab->trivial) return copy_storage(dst, src);
+    value_relocate_init(tab->type, dst, src);
 }
 inline void tab_destroy(const itab* tab, iface_storage& s) noexcept {
     if (!tab->trivial) value_destroy(tab->type, s);
@@ -733,6 +763,8 @@ public:
     // The nil interface.
     constexpr iface_base() noexcept : tab_(&iface_info<D>::nil_itab) {}
     constexpr iface_base(std::nullptr_t) noexcept : tab_(&iface_info<D>::nil_itab) {}
+    // Nil, with storage left for a copy that fills it (value_access::make).
+    explicit iface_base(no_init_t) noexcept : tab_(&iface_info<D>::nil_itab), buf_(no_init) {}
 
     // Any type with D's methods, by value (T) or by pointer (T*).
     template <class T>
@@ -755,9 +787,9 @@ public:
         tab_ = e;
     }
 
-    iface_base(const iface_base& o) : tab_(o.tab_) { tab_copy(tab_, buf_, o.buf_); }
-    iface_base(iface_base&& o) noexcept : tab_(o.tab_) {
-        tab_relocate(tab_, buf_, o.buf_);
+    iface_base(const iface_base& o) : tab_(o.tab_), buf_(no_init) { tab_copy_init(tab_, buf_, o.buf_); }
+    iface_base(iface_base&& o) noexcept : tab_(o.tab_), buf_(no_init) {
+        tab_relocate_init(tab_, buf_, o.buf_);
         o.tab_ = &iface_info<D>::nil_itab;
     }
     iface_base& operator=(const iface_base& o) {
@@ -846,9 +878,9 @@ public:
         detail::emplace_value<T>(buf_, std::forward<Args>(args)...);
     }
 
-    any(const any& o) : type_(o.type_) { detail::value_copy(type_, buf_, o.buf_); }
-    any(any&& o) noexcept : type_(o.type_) {
-        detail::value_relocate(type_, buf_, o.buf_);
+    any(const any& o) : type_(o.type_), buf_(detail::no_init) { detail::value_copy_init(type_, buf_, o.buf_); }
+    any(any&& o) noexcept : type_(o.type_), buf_(detail::no_init) {
+        detail::value_relocate_init(type_, buf_, o.buf_);
         o.type_ = nullptr;
     }
     any& operator=(const any& o) {
@@ -905,12 +937,12 @@ struct value_access {
     // Builds interface I around a copy (or the moved storage) of src's value.
     template <class I, class X>
     static I make(const itab* e, X&& src) {
-        I r;
+        I r(no_init);
         if constexpr (std::is_rvalue_reference_v<X&&> && !std::is_const_v<std::remove_reference_t<X>>) {
-            tab_relocate(e, r.buf_, *static_cast<iface_storage*>(data(src)));
+            tab_relocate_init(e, r.buf_, *static_cast<iface_storage*>(data(src)));
             release(src);
         } else {
-            tab_copy(e, r.buf_, *static_cast<const iface_storage*>(data(src)));
+            tab_copy_init(e, r.buf_, *static_cast<const iface_storage*>(data(src)));
         }
         r.tab_ = e;
         return r;
