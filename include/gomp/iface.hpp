@@ -140,13 +140,12 @@ struct alignas(void*) iface_storage {
     explicit iface_storage(no_init_t) noexcept {}
 };
 
-// Copies a trivially copyable value's storage word by word. The storage sits
-// 8 bytes into an interface, so the one 16-byte vector store the compiler
-// would use straddles a cache line in half the places an interface lands
-// on the stack, and a method called right after, reading its receiver,
-// then misses store-to-load forwarding: `if (I v = as<I>(x)) v.m()` took 8 ns
-// instead of 3.5 where the line split fell (AMD EPYC). The empty asm keeps
-// the two words in integer registers.
+// Copies a trivially copyable value's storage word by word. A 16-byte
+// vector store (what the compiler would use) crosses a cache line wherever
+// the buffer starts 56 bytes into one, and a method called right after then
+// misses store-to-load forwarding when it reads its receiver:
+// `if (I v = as<I>(x)) v.m()` took 8 ns instead of 3.5 there (AMD EPYC).
+// The empty asm keeps the two words in integer registers.
 inline void copy_storage(iface_storage& dst, const iface_storage& src) noexcept {
     static_assert(sizeof(iface_storage) == 2 * sizeof(std::uintptr_t));
     std::uintptr_t w[2];
