@@ -380,10 +380,6 @@ struct itab {
 };
 
 // Value operations through an itab (see itab::trivial).
-inline void tab_copy(const itab* tab, iface_storage& dst, const iface_storage& src) {
-    if (tab->trivial) copy_storage(dst, src);
-    else value_copy(tab->type, dst, src);
-}
 inline void tab_relocate(const itab* tab, iface_storage& dst, iface_storage& src) noexcept {
     if (tab->trivial) copy_storage(dst, src);
     else value_relocate(tab->type, dst, src);

@@ -36,7 +36,10 @@
 // next (resetspinning -> wakep). Submitting work is: publish, then a
 // seq_cst barrier, then check npidle/nmspinning; an M going idle is:
 // publish nmspinning--, then re-check every queue. The two orders meet, so
-// no submitted goroutine is left with every M asleep.
+// no submitted goroutine is left with every M asleep. Unlike Go, goready
+// wakes an idle P only once three goroutines wait on its P (the readied one
+// is usually the peer its readier is about to block on); sysmon wakes one
+// for queued work behind a P that has not switched for a tick.
 //
 // Fairness without preemption. gomp cannot interrupt running C++ code, so
 // Go's 10 ms time slice becomes a count: runnext may be taken at most
@@ -506,11 +509,11 @@ inline bool runqput(sched_t& s, p* pp, g* gp, bool next) {
     }
 }
 
-// Go's goready: gp becomes runnable and runs next on the caller's P. From a
-// thread that holds no P it goes to the global queue.
 // goready wakes an idle P when this many goroutines wait on its P.
 inline constexpr std::uint32_t goready_wake_queued = 3;
 
+// Go's goready: gp becomes runnable and runs next on the caller's P. From a
+// thread that holds no P it goes to the global queue.
 inline void goready(g* gp) {
     sched_t& s = sched();
     gp->status.store(g_runnable, std::memory_order_release);
@@ -1237,7 +1240,7 @@ inline void handoffp(sched_t& s, p* pp) {
 }
 
 // Go's sysmon: retakes Ps from Ms stuck in blocking calls, and wakes an idle
-// P for a runnext left waiting behind a goroutine that does not switch.
+// P for goroutines left waiting behind a goroutine that does not switch.
 // Sleeps 20 us while it has work, backing off to 10 ms when idle.
 inline void sysmon_loop(sched_t& s) {
     std::int64_t delay_us = 20;
