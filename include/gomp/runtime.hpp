@@ -94,6 +94,7 @@ void run(F&& main_fn, config cfg = {}) {
     for (int i = 0; i < cfg.procs; i++) {
         s->allp.push_back(std::make_unique<p>());
         s->allp.back()->id = i;
+        s->allp.back()->q.solo = cfg.procs == 1;
     }
     sched_t* expected = nullptr;
     if (!the_sched.compare_exchange_strong(expected, s.get()))

@@ -490,7 +490,7 @@ inline void wake_if_idle(sched_t& s) {
 // ring and gp to the global queue. Returns false on overflow.
 inline bool runqput(sched_t& s, p* pp, g* gp, bool next) {
     if (next) {
-        g* old = pp->q.next.exchange(gp, std::memory_order_seq_cst);
+        g* old = pp->q.put_next(gp);
         if (!old) return true;
         gp = old;
     }
