@@ -281,7 +281,11 @@ namespace detail {
 // Calls a map's hasher: gomp's seeded form h(key, seed), or a std-style
 // hasher h(key) (std::hash, absl::Hash), whose result is mixed with the seed.
 template <class H, class KK>
-inline std::uint64_t call_hash(const H& h, const KK& k, std::uint64_t seed) {
+inline constexpr bool nothrow_hash_v = std::is_invocable_r_v<std::uint64_t, const H&, const KK&, std::uint64_t>
+                                           ? std::is_nothrow_invocable_v<const H&, const KK&, std::uint64_t>
+                                           : std::is_nothrow_invocable_v<const H&, const KK&>;
+template <class H, class KK>
+inline std::uint64_t call_hash(const H& h, const KK& k, std::uint64_t seed) noexcept(nothrow_hash_v<H, KK>) {
     if constexpr (std::is_invocable_r_v<std::uint64_t, const H&, const KK&, std::uint64_t>)
         return h(k, seed);
     else

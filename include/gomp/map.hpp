@@ -1165,6 +1165,12 @@ private:
 
     void evacuate_chain(bmap* const ob, std::size_t oldbucket, std::size_t newbit) {
         const bool iter_live = iters_.load(std::memory_order_acquire) != 0;
+        if constexpr (detail::nothrow_hash_v<Hash, K>) {
+            if (!iter_live && !ob->overflow) {
+                evacuate_one(ob, oldbucket, newbit);
+                return;
+            }
+        }
         // Phase 1, nothing changed yet (a throwing Hash, Eq or allocation here
         // leaves the map as it was): decide where every entry goes, reserve the
         // overflow buckets and forwarding slots that will take.
@@ -1245,6 +1251,26 @@ private:
             undo_evacuate(ob, x0, y0, plan);
             throw;
         }
+    }
+
+    // The common case in one pass: a single bucket (at most 8 entries, so
+    // neither destination overflows), no iterator (entries move; moves cannot
+    // throw, see key_boxed and val_boxed) and a hash that cannot throw:
+    // nothing can fail part way, so no plan and no undo.
+    void evacuate_one(bmap* const ob, std::size_t oldbucket, std::size_t newbit) noexcept {
+        bmap* dst[2] = {buckets_ + oldbucket, same_size_ ? nullptr : buckets_ + oldbucket + newbit};
+        unsigned di[2] = {0, 0};
+        // Live slots: an old bucket not yet evacuated holds only empty and
+        // live tophash bytes.
+        for (std::uint64_t live = ~detail::match_empty(detail::load_tophash(ob->tophash)) & detail::msb8; live;
+             live &= live - 1) {
+            const unsigned i = detail::first_slot(live);
+            const unsigned y = same_size_ ? 0 : (hash_of(key_at(ob, i)) & newbit) != 0;
+            bmap* d = dst[y];
+            move_entry(d, di[y], ob, i, false);
+            d->tophash[di[y]++] = ob->tophash[i];
+        }
+        std::memset(ob->tophash, detail::evacuated_empty, detail::bucket_cnt);
     }
 
     // Puts old slot (c, i)'s entry into new slot (d, di). With iterators alive
