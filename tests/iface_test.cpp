@@ -541,3 +541,34 @@ TEST_CASE("dynamic assertions from many threads share the caches safely") {
     // Shape: Circle, Square, Registered; Areaer: the same three; Writer: File.
     CHECK(ok == 4 * 500 * 7);
 }
+
+// Forty types that each know Areaer (the conversion below registers them) and
+// travel as `any`: the interfaces' assertion caches grow and are relaid out
+// several times while four threads assert them in different orders.
+template <int N>
+struct Many {
+    double area() const { return N; }
+};
+template <int... N>
+std::vector<gomp::any> many_types(std::integer_sequence<int, N...>) {
+    [[maybe_unused]] Areaer registered[] = {Many<N>{}...};
+    return {gomp::any(Many<N>{})...};
+}
+TEST_CASE("the assertion cache keeps every type while it grows") {
+    auto xs = many_types(std::make_integer_sequence<int, 40>{});
+    std::atomic<int> wrong{0};
+    std::vector<std::thread> ts;
+    for (int t = 0; t < 4; t++)
+        ts.emplace_back([&xs, &wrong, t] {
+            for (int round = 0; round < 50; round++)
+                for (std::size_t j = 0; j < xs.size(); j++) {
+                    std::size_t i = (j * (2 * t + 1) + static_cast<std::size_t>(round)) % xs.size();
+                    Areaer a = gomp::as<Areaer>(xs[i]);
+                    if (!a || a.area() != static_cast<double>(i)) wrong++;
+                    // No Many has name(): negative entries, grown too.
+                    if (gomp::as<Namer>(xs[i])) wrong++;
+                }
+        });
+    for (auto& t : ts) t.join();
+    CHECK(wrong == 0);
+}
