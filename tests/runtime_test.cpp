@@ -220,6 +220,65 @@ TEST_CASE("goroutines readied by one that keeps running get another P (sysmon)")
     CHECK(received == 2);
 }
 
+TEST_CASE("runnext changes hands safely while other Ps steal it") {
+    // Each hand-off readies the peer into the sender's runnext, and the sender
+    // then spins a little, so Ms woken by the spawner's go statements find
+    // runnext full on a running P and steal it (runq.hpp: plain accesses by
+    // the owner, membarrier for the stealer where the kernel has it). A G
+    // taken by both would run on two threads at once: the exact sums and
+    // counts below would not survive it.
+    constexpr int pairs = 2;
+    constexpr long rounds = 50000;
+    std::vector<long> sums(pairs);
+    long spawned = 0, ran = 0;
+    gomp::run(
+        [&] {
+            gomp::wait_group wg;
+            std::atomic<bool> stop{false};
+            std::atomic<long> tiny{0};
+            wg.add(pairs);
+            for (int p = 0; p < pairs; p++) {
+                auto ping = gomp::make_chan<long>(0), pong = gomp::make_chan<long>(0);
+                gomp::go([=]() mutable {
+                    for (long v : ping) pong.send(v + 1);
+                });
+                gomp::go([=, &sums, &wg]() mutable {
+                    long s = 0;
+                    for (long i = 0; i < rounds; i++) {
+                        ping.send(i);
+                        // Mostly short; every 64th long enough for sysmon to
+                        // see a P that does not switch with runnext full.
+                        const long spin = i % 64 == 0 ? 200000 : (i % 8) * 300;
+                        for (long k = 0; k < spin; k++) __asm__ volatile("");
+                        s += *pong.recv();
+                    }
+                    ping.close();
+                    sums[static_cast<std::size_t>(p)] = s;
+                    wg.done();
+                });
+            }
+            gomp::wait_group spawner;
+            spawner.add(1);
+            gomp::go([&] {
+                while (!stop.load()) {
+                    gomp::go([&] { tiny++; });
+                    spawned++;
+                    gomp::yield();
+                }
+                spawner.done();
+            });
+            wg.wait();
+            stop = true;
+            spawner.wait();
+            while (tiny.load() != spawned) gomp::yield();
+            ran = tiny.load();
+        },
+        {.procs = 4});
+    for (int p = 0; p < pairs; p++) CHECK(sums[static_cast<std::size_t>(p)] == rounds * (rounds + 1) / 2);
+    CHECK(ran == spawned);
+    CHECK(spawned > 0);
+}
+
 TEST_CASE("fairness: a yielding hog does not starve a ping-pong pair, nor the reverse") {
     // Go's TestPingPongHog idea on one P: the pair hands off through a cond
     // (each hand-off readies the peer into runnext); the hog only yields.

@@ -91,10 +91,18 @@ void run(F&& main_fn, config cfg = {}) {
     cfg.procs = resolve_procs(cfg.procs);
     auto s = std::make_unique<sched_t>(cfg);
     s->gomaxprocs = cfg.procs;
+    // How each P's runnext is shared (runq.hpp).
+    next_mode mode = next_mode::shared;
+    if (cfg.procs == 1)
+        mode = next_mode::solo;
+#if !GOMP_TSAN
+    else if (membarrier_register())
+        mode = next_mode::asymmetric;
+#endif
     for (int i = 0; i < cfg.procs; i++) {
         s->allp.push_back(std::make_unique<p>());
         s->allp.back()->id = i;
-        s->allp.back()->q.solo = cfg.procs == 1;
+        s->allp.back()->q.mode = mode;
     }
     sched_t* expected = nullptr;
     if (!the_sched.compare_exchange_strong(expected, s.get()))

@@ -10,10 +10,30 @@
 // Invariant: tail - head <= 256. A put into a full ring moves half of it,
 // plus the new G, to the global queue in one batch (runqputslow), so a
 // spawning goroutine never blocks on a full queue.
+//
+// runnext changes hands on every channel hand-off, so its owner avoids
+// locked instructions where it can (Go uses a CAS each time). Stealers only
+// ever turn runnext from a G into null, so an empty runnext is filled with a
+// plain store. Taking or displacing a G depends on the run (next_mode):
+//   solo        one P: nobody steals; plain loads and stores.
+//   asymmetric  Linux membarrier: the owner marks itself busy with a plain
+//               store, checks that no stealer has announced itself, and
+//               uses plain loads and stores. A stealer announces itself,
+//               has the kernel run a memory barrier on every thread of the
+//               process (membarrier), then waits until the owner is not
+//               busy: after the barrier either the owner sees the stealer
+//               (and uses a CAS) or the stealer sees the owner busy. The
+//               stealer pays microseconds, but only for runnext, and only
+//               when the ring is empty.
+//   shared      otherwise (no membarrier, ThreadSanitizer, which does not
+//               model it): a locked read-modify-write, as Go.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <gomp/detail/note.hpp>
 
@@ -21,15 +41,25 @@ namespace gomp::detail {
 
 inline constexpr std::uint32_t runq_size = 256;
 
+enum class next_mode : std::uint8_t { shared, solo, asymmetric };
+
+// Registers the process for membarrier's private expedited barrier; false
+// where the kernel (or a seccomp filter) does not offer it.
+inline bool membarrier_register() noexcept {
+    return ::syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+}
+// A full memory barrier on every running thread of the process; false if
+// the kernel refused (then the caller must not rely on it).
+inline bool membarrier_all() noexcept { return ::syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0; }
+
 template <class G>
 struct runq {
     std::atomic<std::uint32_t> head{0};
     std::atomic<std::uint32_t> tail{0};
     std::atomic<G*> next{nullptr};  // runnext
-    // The only queue of a one-P run: nobody steals, so the owner needs no
-    // read-modify-write (a locked instruction per switch, a third of a
-    // channel round trip). Readers elsewhere (sysmon) only look.
-    bool solo = false;
+    next_mode mode = next_mode::shared;
+    std::atomic<std::uint32_t> owner_busy{0};  // asymmetric: the owner is in a runnext operation
+    std::atomic<std::uint32_t> thieves{0};     // asymmetric: stealers after runnext
     std::atomic<G*> ring[runq_size] = {};
 
     bool empty() const {
@@ -80,7 +110,7 @@ struct runq {
             std::uint32_t t = tail.load(std::memory_order_relaxed);
             if (t == h) return nullptr;
             G* g = ring[h % runq_size].load(std::memory_order_relaxed);
-            if (solo) {
+            if (mode == next_mode::solo) {
                 head.store(h + 1, std::memory_order_release);
                 return g;
             }
@@ -93,27 +123,65 @@ struct runq {
         }
     }
 
-    // Owner only.
+    // Owner only: takes runnext.
     G* take_next() {
         G* n = next.load(std::memory_order_relaxed);
         if (!n) return nullptr;
-        if (solo) {
+        if (mode == next_mode::solo) {
             next.store(nullptr, std::memory_order_relaxed);
+            return n;
+        }
+        if (mode == next_mode::asymmetric && enter_owner()) {
+            n = next.load(std::memory_order_relaxed);  // a stealer may have taken it meanwhile
+            next.store(nullptr, std::memory_order_relaxed);
+            owner_busy.store(0, std::memory_order_release);
             return n;
         }
         if (next.compare_exchange_strong(n, nullptr, std::memory_order_acquire)) return n;
         return nullptr;
     }
-    // Owner only: g becomes runnext; returns the one it displaced. Stealers
-    // only ever turn runnext from a G into null, so an empty runnext can be
-    // filled with a plain store; displacing a G races with them.
+    // Owner only: g becomes runnext; returns the one it displaced.
     G* put_next(G* g) {
         G* old = next.load(std::memory_order_relaxed);
-        if (!old || solo) {
+        if (!old || mode == next_mode::solo) {
             next.store(g, std::memory_order_release);
             return old;
         }
+        if (mode == next_mode::asymmetric && enter_owner()) {
+            old = next.load(std::memory_order_relaxed);
+            next.store(g, std::memory_order_release);
+            owner_busy.store(0, std::memory_order_release);
+            return old;
+        }
         return next.exchange(g, std::memory_order_acq_rel);
+    }
+    // Owner, asymmetric: marks itself busy; true when no stealer has
+    // announced itself (then plain accesses are safe until owner_busy = 0).
+    bool enter_owner() noexcept {
+        owner_busy.store(1, std::memory_order_relaxed);
+        std::atomic_signal_fence(std::memory_order_seq_cst);  // the store, then the load: membarrier orders them
+        if (thieves.load(std::memory_order_acquire) == 0) return true;
+        owner_busy.store(0, std::memory_order_release);
+        return false;
+    }
+    // Stealer: takes runnext if it is still nx: 1 taken, 0 it changed, -1
+    // the kernel refused the barrier (not expected after registering).
+    int take_next_from_owner(G* nx) {
+        if (mode != next_mode::asymmetric) return next.compare_exchange_strong(nx, nullptr, std::memory_order_acq_rel);
+        thieves.fetch_add(1, std::memory_order_seq_cst);
+        if (!membarrier_all()) {
+            thieves.fetch_sub(1, std::memory_order_release);
+            return -1;
+        }
+        for (int spins = 0; owner_busy.load(std::memory_order_acquire); spins++) {
+            if (spins < 64)
+                procyield(4);
+            else
+                ::sched_yield();  // the owner's thread was preempted mid-operation
+        }
+        bool ok = next.compare_exchange_strong(nx, nullptr, std::memory_order_acq_rel);
+        thieves.fetch_sub(1, std::memory_order_release);
+        return ok ? 1 : 0;
     }
 
     // Stealer: grabs half of this queue into dst's ring starting at dst_tail
@@ -134,7 +202,10 @@ struct runq {
                             // channel peer to another thread.
                             procyield(300);
                         }
-                        if (!next.compare_exchange_strong(nx, nullptr, std::memory_order_acq_rel)) continue;
+                        if (int r = take_next_from_owner(nx); r <= 0) {
+                            if (r < 0) return 0;
+                            continue;
+                        }
                         dst[dst_tail % runq_size].store(nx, std::memory_order_relaxed);
                         return 1;
                     }
