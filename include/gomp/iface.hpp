@@ -386,7 +386,8 @@ inline void tab_relocate(const itab* tab, iface_storage& dst, iface_storage& src
     else value_relocate(tab->type, dst, src);
 }
 inline void tab_copy_init(const itab* tab, iface_storage& dst, const iface_storage& src) {
-    if (tab->trivial) return copy_storage(dst, src);
+    if (tab->trivial) [[likely]]
+        return copy_storage(dst, src);
     value_copy_init(tab->type, dst, src);
 }
 inline void tab_relocate_init(const itab* tab, iface_storage& dst, iface_storage& src) noexcept {
@@ -394,7 +395,8 @@ inline void tab_relocate_init(const itab* tab, iface_storage& dst, iface_storage
     value_relocate_init(tab->type, dst, src);
 }
 inline void tab_destroy(const itab* tab, iface_storage& s) noexcept {
-    if (!tab->trivial) value_destroy(tab->type, s);
+    if (!tab->trivial) [[unlikely]]
+        value_destroy(tab->type, s);
 }
 
 using erased_fn = void (*)();
@@ -776,7 +778,8 @@ const itab* find_itab(const type_desc* t) {
     using cache = assert_cache<I>;
     const itab* e = cache::find(cache::current.load(std::memory_order_acquire), t);
     if (e) [[likely]] {
-        if (!e->missing) return e;
+        if (!e->missing) [[likely]]
+            return e;
         if (e->epoch == reg().epoch.load(std::memory_order_acquire)) return e;
     }
     e = getitab<I>(t);
@@ -1113,7 +1116,8 @@ I as(X&& x) {
     const detail::type_desc* t = A::type(x);
     if (!t) return I();
     const detail::itab* e = detail::find_itab<I>(t);
-    if (e->missing) return I();
+    if (e->missing) [[unlikely]]
+        return I();
     return A::template make<I>(e, std::forward<X>(x));
 }
 
