@@ -68,11 +68,12 @@ inline void procyield(int n) noexcept {
 // The spin backs off exponentially (up to 64 pauses between looks): a waiter
 // that reads the lock's cache line keeps taking it away from the holder,
 // whose next operation then waits for it. Where the backoff starts is learnt
-// per lock: the pauses before the look that won, averaged over the recent
-// contended acquisitions. A lock that one thread holds again and again (a
-// channel both Ps hammer: bench mpmc at procs 2) learns to wait long and
-// leaves the holder alone, which halved its cost per message; one that is
-// taken in passing (a select's eight channels: fanin8) keeps looking soon.
+// per lock: the pauses before the look that won (half of them when the first
+// look won), averaged over recent contended acquisitions. A lock that one
+// thread holds again and again (a channel both Ps hammer: bench mpmc at
+// procs 2) learns to wait long and leaves the holder alone, which halved its
+// cost per message; one taken in passing (a select's eight channels:
+// fanin8) keeps looking soon.
 class spinlock {
 public:
     void lock() noexcept {
@@ -85,13 +86,14 @@ public:
 private:
     [[gnu::noinline]] void lock_slow() noexcept {
         int backoff = start_.load(std::memory_order_relaxed);
-        int last = 0;
+        int last = 0, waits = 0;
         for (int spins = 0;; ++spins) {
             while (flag_.load(std::memory_order_relaxed)) {
                 if (spins < 64) {
                     ++spins;
                     procyield(backoff);
                     last = backoff;
+                    ++waits;
                     if (backoff < 64) backoff <<= 1;
                 } else {
                     ::sched_yield();
@@ -99,9 +101,11 @@ private:
             }
             if (!flag_.exchange(true, std::memory_order_acquire)) break;
         }
-        // start = (3 start + last) / 4, in [1, 64].
+        // Toward the wait that won; half of it when the first wait already
+        // did (a shorter one might have too), so that the start can fall.
+        int target = waits <= 1 ? last / 2 : last;
         int s = start_.load(std::memory_order_relaxed);
-        start_.store(static_cast<std::uint8_t>(std::max(1, (3 * s + last) / 4)), std::memory_order_relaxed);
+        start_.store(static_cast<std::uint8_t>(std::max(1, (3 * s + target) / 4)), std::memory_order_relaxed);
     }
 
     std::atomic<bool> flag_{false};
