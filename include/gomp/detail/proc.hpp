@@ -332,8 +332,15 @@ struct eh_globals {
     unsigned int uncaught;
 };
 
+// This thread's exception-handling globals. The address is fixed for the
+// thread's life; asking libstdc++ each time costs a __tls_get_addr call.
+inline eh_globals* this_thread_eh() noexcept {
+    static thread_local eh_globals* const eh = reinterpret_cast<eh_globals*>(abi::__cxa_get_globals());
+    return eh;
+}
+
 inline void switch_to(g* from, g* to, bool from_dies = false) {
-    auto* eh = reinterpret_cast<eh_globals*>(abi::__cxa_get_globals());
+    eh_globals* eh = this_thread_eh();
     from->eh_caught = eh->caught;
     from->eh_uncaught = eh->uncaught;
     eh->caught = to->eh_caught;
