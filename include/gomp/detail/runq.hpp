@@ -168,6 +168,7 @@ struct runq {
     // the kernel refused the barrier (not expected after registering).
     int take_next_from_owner(G* nx) {
         if (mode != next_mode::asymmetric) return next.compare_exchange_strong(nx, nullptr, std::memory_order_acq_rel);
+        if (next.load(std::memory_order_acquire) != nx) return 0;  // taken meanwhile: no barrier for nothing
         thieves.fetch_add(1, std::memory_order_seq_cst);
         if (!membarrier_all()) {
             thieves.fetch_sub(1, std::memory_order_release);
