@@ -125,44 +125,46 @@ struct runq {
 
     // Owner only: takes runnext.
     G* take_next() {
+        if (!next.load(std::memory_order_relaxed)) return nullptr;
+        if (begin_plain()) {
+            G* n = next.load(std::memory_order_relaxed);  // a stealer may have taken it meanwhile
+            next.store(nullptr, std::memory_order_relaxed);
+            end_plain();
+            return n;
+        }
         G* n = next.load(std::memory_order_relaxed);
-        if (!n) return nullptr;
-        if (mode == next_mode::solo) {
-            next.store(nullptr, std::memory_order_relaxed);
-            return n;
-        }
-        if (mode == next_mode::asymmetric && enter_owner()) {
-            n = next.load(std::memory_order_relaxed);  // a stealer may have taken it meanwhile
-            next.store(nullptr, std::memory_order_relaxed);
-            owner_busy.store(0, std::memory_order_release);
-            return n;
-        }
-        if (next.compare_exchange_strong(n, nullptr, std::memory_order_acquire)) return n;
+        if (n && next.compare_exchange_strong(n, nullptr, std::memory_order_acquire)) return n;
         return nullptr;
     }
     // Owner only: g becomes runnext; returns the one it displaced.
     G* put_next(G* g) {
         G* old = next.load(std::memory_order_relaxed);
-        if (!old || mode == next_mode::solo) {
+        if (!old) {  // stealers never fill it
             next.store(g, std::memory_order_release);
-            return old;
+            return nullptr;
         }
-        if (mode == next_mode::asymmetric && enter_owner()) {
+        if (begin_plain()) {
             old = next.load(std::memory_order_relaxed);
             next.store(g, std::memory_order_release);
-            owner_busy.store(0, std::memory_order_release);
+            end_plain();
             return old;
         }
         return next.exchange(g, std::memory_order_acq_rel);
     }
-    // Owner, asymmetric: marks itself busy; true when no stealer has
-    // announced itself (then plain accesses are safe until owner_busy = 0).
-    bool enter_owner() noexcept {
+    // Owner: true when runnext may be read and written with plain accesses
+    // until end_plain (solo; asymmetric with no stealer announced, the owner
+    // then marked busy).
+    bool begin_plain() noexcept {
+        if (mode == next_mode::solo) return true;
+        if (mode != next_mode::asymmetric) return false;
         owner_busy.store(1, std::memory_order_relaxed);
         std::atomic_signal_fence(std::memory_order_seq_cst);  // the store, then the load: membarrier orders them
         if (thieves.load(std::memory_order_acquire) == 0) return true;
         owner_busy.store(0, std::memory_order_release);
         return false;
+    }
+    void end_plain() noexcept {
+        if (mode == next_mode::asymmetric) owner_busy.store(0, std::memory_order_release);
     }
     // Stealer: takes runnext if it is still nx: 1 taken, 0 it changed, -1
     // the kernel refused the barrier (not expected after registering).
