@@ -281,12 +281,13 @@ namespace detail {
 // Calls a map's hasher: gomp's seeded form h(key, seed), or a std-style
 // hasher h(key) (std::hash, absl::Hash), whose result is mixed with the seed.
 template <class H, class KK>
-inline constexpr bool nothrow_hash_v = std::is_invocable_r_v<std::uint64_t, const H&, const KK&, std::uint64_t>
-                                           ? std::is_nothrow_invocable_v<const H&, const KK&, std::uint64_t>
-                                           : std::is_nothrow_invocable_v<const H&, const KK&>;
+inline constexpr bool seeded_hasher_v = std::is_invocable_r_v<std::uint64_t, const H&, const KK&, std::uint64_t>;
+template <class H, class KK>
+inline constexpr bool nothrow_hash_v = seeded_hasher_v<H, KK> ? std::is_nothrow_invocable_v<const H&, const KK&, std::uint64_t>
+                                                              : std::is_nothrow_invocable_v<const H&, const KK&>;
 template <class H, class KK>
 inline std::uint64_t call_hash(const H& h, const KK& k, std::uint64_t seed) noexcept(nothrow_hash_v<H, KK>) {
-    if constexpr (std::is_invocable_r_v<std::uint64_t, const H&, const KK&, std::uint64_t>)
+    if constexpr (seeded_hasher_v<H, KK>)
         return h(k, seed);
     else
         return hash_u64(static_cast<std::uint64_t>(h(k)), seed);
