@@ -663,13 +663,15 @@ const itab* getitab(const type_desc* t) {
 // followed by a method call through the itab it found: an indirect call whose
 // target depends on the dynamic type. The predictor can only learn that
 // target from the branches taken just before, so a hit branches on the low
-// three bits of its slot, and each table is laid out (the best multiplier of
-// 16 tries) so that types do not share a home slot, and the first eight do
-// not share those bits. Every type then takes one probe, and up to eight
-// types leave distinct traces. In the bench's iface_assert (four types in a
-// random order) the call was mispredicted without these branches: 9.4 ns per
-// assertion and call, against 3.1 with them; with a fixed hash the figure
-// swung between 3.7 and 7.4 ns with where ASLR put the type descriptors.
+// three bits of its slot. A table is laid out afresh (the best multiplier of
+// 16 tries) for each of the first eight types, so that types do not share a
+// home slot and those eight do not share the low bits: each takes one probe
+// and leaves its own trace. Later types go in by linear probing, until the
+// table is a quarter full and is laid out afresh. In the bench's
+// iface_assert (four types in a random order) the call was mispredicted
+// without these branches: 9.4 ns per assertion and call, against 3.1 with
+// them; with a fixed hash the figure swung between 3.7 and 7.4 ns with where
+// ASLR put the type descriptors.
 template <class I>
 struct assert_cache {
     // Constant-initialized and never freed: assertions may run during static
@@ -687,12 +689,12 @@ struct assert_cache {
     static inline std::atomic<const table*> current{&empty};
     static inline std::mutex mu;
 
-    static std::size_t index(const table* c, std::uint64_t mult, const type_desc* t) noexcept {
-        return static_cast<std::size_t>((reinterpret_cast<std::uintptr_t>(t) * mult) >> 32) & c->mask;
+    static std::size_t index(std::size_t mask, std::uint64_t mult, const type_desc* t) noexcept {
+        return static_cast<std::size_t>((reinterpret_cast<std::uintptr_t>(t) * mult) >> 32) & mask;
     }
     // The entry for t in c, or null. The home slot inline, probing out of line.
     static const itab* find(const table* c, const type_desc* t) noexcept {
-        std::size_t h = index(c, c->mult, t);
+        std::size_t h = index(c->mask, c->mult, t);
         const itab* e = c->slots[h].load(std::memory_order_acquire);
         if (e && e->type == t) [[likely]] {
             // The trace of the slot in the branch history (see above); the
@@ -727,9 +729,8 @@ struct assert_cache {
         }
         all.push_back(e);
         std::size_t n = c->mask + 1;
-        if (all.size() > 8 && all.size() * 4 <= n &&
-            !c->slots[index(c, c->mult, e->type)].load(std::memory_order_relaxed)) {
-            c->slots[index(c, c->mult, e->type)].store(e, std::memory_order_release);  // its home slot is free
+        if (all.size() > 8 && all.size() * 4 <= n) {  // past the traced eight: plain linear probing
+            insert(c->mask, c->mult, c->slots, e);
             return;
         }
         // A new table, at most a quarter full, laid out afresh.
@@ -743,7 +744,6 @@ struct assert_cache {
     // multipliers (fewest shared home slots, then fewest shared low bits
     // among the first eight entries) and returns that multiplier.
     static std::uint64_t place(std::size_t mask, std::atomic<const itab*>* slots, const std::vector<const itab*>& all) {
-        const table shape{mask, 0, slots, nullptr};
         std::vector<unsigned char> used(mask + 1);
         std::uint64_t best = 1;
         std::size_t best_cost = SIZE_MAX;
@@ -753,7 +753,7 @@ struct assert_cache {
             std::size_t shared = 0, shared_low = 0;
             unsigned low = 0;
             for (std::size_t j = 0; j < all.size(); j++) {
-                std::size_t h = index(&shape, m, all[j]->type);
+                std::size_t h = index(mask, m, all[j]->type);
                 shared += used[h]++ != 0;
                 if (j < 8) {
                     shared_low += (low >> (h & 7)) & 1;
@@ -763,12 +763,13 @@ struct assert_cache {
             std::size_t cost = shared * 16 + shared_low;
             if (cost < best_cost) best = m, best_cost = cost;
         }
-        for (const itab* x : all) {
-            std::size_t h = index(&shape, best, x->type);
-            while (slots[h].load(std::memory_order_relaxed)) h = (h + 1) & mask;
-            slots[h].store(x, std::memory_order_relaxed);
-        }
+        for (const itab* x : all) insert(mask, best, slots, x);
         return best;
+    }
+    static void insert(std::size_t mask, std::uint64_t mult, std::atomic<const itab*>* slots, const itab* e) noexcept {
+        std::size_t h = index(mask, mult, e->type);
+        while (slots[h].load(std::memory_order_relaxed)) h = (h + 1) & mask;
+        slots[h].store(e, std::memory_order_release);
     }
 };
 
