@@ -2,11 +2,18 @@
 //
 // A map is a hash table of 2^B buckets (bmap). Each bucket holds up to 8
 // entries and, for each slot, one byte of the key's hash (its tophash: the
-// hash's top byte, raised to at least minTopHash). A bucket stores its
-// tophash bytes together, then an overflow pointer, then its 8 keys together,
-// then its 8 values together (no padding between a small key and a small
-// value). The low B bits of the hash pick the bucket; more than 8 entries in
-// a bucket chain overflow buckets after it.
+// hash's top byte, raised to at least minTopHash). A bucket stores its 8 keys
+// together, then its 8 values together (no padding between a small key and a
+// small value). The low B bits of the hash pick the bucket; more than 8
+// entries in a bucket chain overflow buckets after it.
+//
+// One departure from Go's layout: Go's bmap starts with the tophash bytes
+// and ends with the overflow pointer. Here the 2^B buckets of an array keep
+// those two out of line, in a dense control array (bctl, 16 bytes a bucket)
+// before the slots; only overflow buckets (obucket) carry them inline. A
+// lookup reads the control entry first (2^18 buckets: 4 MiB of control, 32
+// MiB of slots), so a miss usually touches no bucket at all, a hit touches
+// just its key's and value's lines, and a delete writes no bucket line.
 //
 //   tophash values below minTopHash are states, not hashes:
 //     emptyRest      0  empty, and so is every later slot and overflow bucket
@@ -29,7 +36,8 @@
 //  * Entries never move within or between buckets except by evacuation.
 //    That is what lets iteration be defined while the map changes.
 //  * Every slot of an old bucket is in an evacuated state or none is; the
-//    first slot's tophash tells which (evacuated()).
+//    first slot's tophash tells which (evacuated()). (An empty overflow
+//    chain after a first bucket with an emptyRest is left as it is.)
 //  * A new bucket receives entries only after its old bucket was evacuated:
 //    evacuation always starts from an empty destination.
 //  * count is the number of live entries; hashWriting is set exactly while a
@@ -141,6 +149,10 @@ inline std::uint64_t load_tophash(const std::uint8_t* t) noexcept {
     if constexpr (std::endian::native == std::endian::big) w = __builtin_bswap64(w);
     return w;
 }
+inline void store_tophash(std::uint8_t* t, std::uint64_t w) noexcept {
+    if constexpr (std::endian::native == std::endian::big) w = __builtin_bswap64(w);
+    std::memcpy(t, &w, 8);
+}
 // High bit set in each byte equal to top. A byte just above a true match may
 // also be flagged (borrow); callers confirm with the key, and such a byte is
 // top^1 >= 4, never an empty slot, so the extra compare reads a live key.
@@ -219,14 +231,27 @@ struct value_block {
 template <class VS>
 struct value_block<VS, true> {};
 
-// A bucket (Go's bmap). KS/VS are the stored key/value representations:
-// the type itself, or a pointer to a boxed one.
+// A bucket's slots (Go's bmap less its tophash bytes and overflow pointer,
+// which a bucket of the array keeps out of line; see map::tops). KS/VS are
+// the stored key/value representations: the type itself, or a pointer to a
+// boxed one. Aligned to 8 at least: a slot id is the address | the index.
 template <class KS, class VS, bool VEmpty>
 struct bmap {
-    std::uint8_t tophash[bucket_cnt];
-    bmap* overflow;
-    alignas(KS) unsigned char keys[bucket_cnt * sizeof(KS)];
+    alignas(KS) alignas(8) unsigned char keys[bucket_cnt * sizeof(KS)];
     [[no_unique_address]] value_block<VS, VEmpty> vals;
+};
+// An overflow bucket: Go's bmap in full.
+template <class KS, class VS, bool VEmpty>
+struct obucket {
+    std::uint8_t tophash[bucket_cnt];
+    obucket* overflow;
+    bmap<KS, VS, VEmpty> slots;
+};
+// The rest of a bucket of the array, kept out of line (map::ctrl).
+template <class O>
+struct bctl {
+    std::uint8_t tophash[bucket_cnt];
+    O* overflow;
 };
 
 }  // namespace detail
@@ -310,6 +335,8 @@ class map {
     using KS = std::conditional_t<key_boxed, key_box*, K>;
     using VS = std::conditional_t<val_boxed, V*, V>;
     using bmap = detail::bmap<KS, VS, val_empty>;
+    using obucket = detail::obucket<KS, VS, val_empty>;
+    using bctl = detail::bctl<obucket>;
 
     // A bucket array: this header sits just before bucket 0.
     struct chunk_hdr {
@@ -321,13 +348,13 @@ class map {
         void* raw;
         std::size_t mapped;
         array_hdr* next_retired;
-        chunk_hdr* chunks;  // overflow buckets allocated after the array
-        bmap* pool_next;    // free preallocated overflow buckets [pool_next, pool_end)
-        bmap* pool_end;
-        std::size_t nalloc;  // buckets in the main allocation
+        chunk_hdr* chunks;    // overflow buckets allocated after the array
+        obucket* pool_next;   // free preallocated overflow buckets [pool_next, pool_end)
+        obucket* pool_end;
+        std::size_t npool;    // overflow buckets in the main allocation
         std::uint8_t B;
     };
-    static constexpr std::size_t bucket_align = alignof(bmap) > 64 ? alignof(bmap) : 64;
+    static constexpr std::size_t bucket_align = alignof(obucket) > 64 ? alignof(obucket) : 64;
     static constexpr std::size_t hdr_size = (sizeof(array_hdr) + bucket_align - 1) / bucket_align * bucket_align;
     static constexpr std::size_t chunk_size = (sizeof(chunk_hdr) + bucket_align - 1) / bucket_align * bucket_align;
 
@@ -578,12 +605,13 @@ public:
         std::size_t n = 0;
         if (buckets_)
             for (std::size_t i = 0; i < bucket_count(); ++i)
-                for (const bmap* b = buckets_[i].overflow; b; b = b->overflow) ++n;
+                for (const obucket* o = ctrl(buckets_, B_)[i].overflow; o; o = o->overflow) ++n;
         return n;
     }
     bool growing() const noexcept { return oldbuckets_ != nullptr; }
     bool same_size_growing() const noexcept { return oldbuckets_ != nullptr && same_size_; }
-    static constexpr std::size_t bucket_bytes() noexcept { return sizeof(bmap); }
+    // Bytes a bucket takes: its slots, tophash bytes and overflow pointer.
+    static constexpr std::size_t bucket_bytes() noexcept { return sizeof(bmap) + detail::bucket_cnt + sizeof(void*); }
 
     const Hash& hash_function() const noexcept { return hash_; }
     const Eq& key_eq() const noexcept { return eq_; }
@@ -726,8 +754,8 @@ private:
     static std::size_t bucket_mask(std::uint8_t B) noexcept { return (std::size_t{1} << B) - 1; }
     std::size_t noldbuckets() const noexcept { return std::size_t{1} << (same_size_ ? B_ : B_ - 1); }
     std::size_t oldbucket_mask() const noexcept { return noldbuckets() - 1; }
-    static bool evacuated(const bmap* b) noexcept {
-        std::uint8_t h = b->tophash[0];
+    bool evacuated(std::size_t oldbucket) const noexcept {
+        std::uint8_t h = old_head(oldbucket).t[0];
         return h > detail::empty_one && h < detail::min_top_hash;
     }
 
@@ -738,16 +766,17 @@ private:
     static bmap* buckets_of(array_hdr* h) noexcept {
         return reinterpret_cast<bmap*>(reinterpret_cast<char*>(h) + hdr_size);
     }
-    // Zeroed memory for a header and nbuckets buckets. Blocks of 2 MiB and
-    // more come straight from mmap (already zero), 2 MiB-aligned and marked
-    // for transparent huge pages: a lookup in a big table then needs one TLB
-    // entry per 2 MiB instead of per 4 KiB, and filling a new array during
-    // evacuation faults once per 2 MiB instead of on every 4 KiB, which
-    // would otherwise land on thousands of single inserts.
+    // Zeroed memory: a header of `header` bytes, then `body` bytes, the body
+    // aligned to bucket_align. Blocks of 2 MiB and more come straight from
+    // mmap (already zero), 2 MiB-aligned and marked for transparent huge
+    // pages: a lookup in a big table then needs one TLB entry per 2 MiB
+    // instead of per 4 KiB, and filling a new array during evacuation faults
+    // once per 2 MiB instead of on every 4 KiB, which would otherwise land on
+    // thousands of single inserts.
     static constexpr std::size_t huge_page = std::size_t{2} << 20;
-    static void* zalloc(std::size_t header, std::size_t nbuckets, void*& raw, std::size_t& mapped) {
-        if (nbuckets > (SIZE_MAX - header - 2 * huge_page) / sizeof(bmap)) throw std::bad_alloc();
-        const std::size_t bytes = header + nbuckets * sizeof(bmap) + bucket_align;
+    static void* zalloc(std::size_t header, std::size_t body, void*& raw, std::size_t& mapped) {
+        if (body > SIZE_MAX / 4 || header > SIZE_MAX / 4) throw std::bad_alloc();
+        const std::size_t bytes = header + body + bucket_align;
         mapped = 0;
 #if defined(__linux__)
         if (bytes >= huge_page) {
@@ -776,24 +805,93 @@ private:
         (void)mapped;
         std::free(raw);
     }
-    // makeBucketArray: 2^B buckets, plus 2^(B-4) preallocated overflow buckets
-    // for B >= 4. calloc: the tophash bytes start as emptyRest.
+
+    // An array of 2^B buckets in one allocation:
+    //
+    //   tops: 8 tophash bytes a bucket | ovfs: an overflow pointer a bucket |
+    //   array_hdr | 2^B bmap (slots only) | 2^(B-4) obucket (B >= 4: a pool)
+    //
+    // The buckets' tophash bytes and overflow pointers live out of line, in
+    // dense arrays before the header: tops is 2 MiB for 2^18 buckets, against
+    // 32 MiB of slots, so the line a lookup reads first is likely cached. A
+    // miss then usually ends without touching a bucket, a hit reads only its
+    // key's and value's lines (a bucket of int64 pairs is exactly two), and
+    // a delete writes no bucket line. Overflow buckets (obucket) keep Go's
+    // layout: tophash, overflow pointer, slots. Zeroed: every tophash byte
+    // starts as emptyRest.
+    static constexpr std::size_t round_up(std::size_t n) noexcept {
+        return (n + bucket_align - 1) / bucket_align * bucket_align;
+    }
+    static constexpr std::size_t ctrl_bytes(std::uint8_t B) noexcept { return round_up(sizeof(bctl) << B); }
+    static constexpr std::size_t lead_bytes(std::uint8_t B) noexcept { return ctrl_bytes(B) + hdr_size; }
+    static constexpr std::size_t pool_buckets(std::uint8_t B) noexcept {
+        return B >= 4 ? std::size_t{1} << (B - 4) : 0;
+    }
+    static constexpr std::size_t body_bytes(std::uint8_t B) noexcept {
+        return round_up((sizeof(bmap) << B)) + pool_buckets(B) * sizeof(obucket);
+    }
+    // makeBucketArray.
     static bmap* alloc_array(std::uint8_t B) {
-        std::size_t base = std::size_t{1} << B;
-        std::size_t n = base + (B >= 4 ? std::size_t{1} << (B - 4) : 0);
+        if (B >= 48) throw std::bad_alloc();  // 2^48 buckets: more than any machine has
         void* raw;
         std::size_t mapped;
-        char* p = static_cast<char*>(zalloc(hdr_size, n, raw, mapped));
+        char* lead = static_cast<char*>(zalloc(lead_bytes(B), body_bytes(B), raw, mapped));
+        char* p = lead + ctrl_bytes(B);
         bmap* buckets = reinterpret_cast<bmap*>(p + hdr_size);
-        ::new (static_cast<void*>(p)) array_hdr{raw, mapped, nullptr, nullptr, buckets + base, buckets + n, n, B};
+        auto* pool = reinterpret_cast<obucket*>(reinterpret_cast<char*>(buckets) + round_up(sizeof(bmap) << B));
+        ::new (static_cast<void*>(p))
+            array_hdr{raw, mapped, nullptr, nullptr, pool, pool + pool_buckets(B), pool_buckets(B), B};
         return buckets;
+    }
+    static bctl* ctrl(bmap* bk, std::uint8_t B) noexcept {
+        return reinterpret_cast<bctl*>(reinterpret_cast<char*>(hdr_of(bk)) - ctrl_bytes(B));
+    }
+
+    // A walk along a bucket chain: the slots, tophash bytes and overflow
+    // pointer of each bucket in turn.
+    struct chain {
+        bmap* b;          // null: past the end
+        std::uint8_t* t;
+        obucket** next;
+        void advance() noexcept {
+            if (obucket* o = *next)
+                *this = of(o);
+            else
+                b = nullptr;
+        }
+        static chain of(obucket* o) noexcept { return {&o->slots, o->tophash, &o->overflow}; }
+    };
+    static chain head(bmap* bk, std::uint8_t B, std::size_t j) noexcept {
+        bctl& h = ctrl(bk, B)[j];
+        return {bk + j, h.tophash, &h.overflow};
+    }
+    chain head(std::size_t bucket) const noexcept { return head(buckets_, B_, bucket); }
+    std::uint8_t old_B() const noexcept { return static_cast<std::uint8_t>(same_size_ ? B_ : B_ - 1); }
+    chain old_head(std::size_t oldbucket) const noexcept { return head(oldbuckets_, old_B(), oldbucket); }
+
+    // The tophash byte of slot s (an iterator following a NaN key's
+    // forwarding): a slot of an array the map still holds (current, old, or
+    // retired for live iterators), first bucket or overflow.
+    std::uint8_t top_of_slot(std::uintptr_t s) const noexcept {
+        bmap* b = slot_bucket(s);
+        const unsigned i = slot_index(s);
+        const auto in = [&](bmap* bk, std::uint8_t B) -> const std::uint8_t* {
+            const std::size_t off = reinterpret_cast<std::uintptr_t>(b) - reinterpret_cast<std::uintptr_t>(bk);
+            if (!bk || off >= (sizeof(bmap) << B)) return nullptr;
+            return ctrl(bk, B)[off / sizeof(bmap)].tophash;
+        };
+        const std::uint8_t* t = in(buckets_, B_);
+        if (!t && oldbuckets_) t = in(oldbuckets_, old_B());
+        for (array_hdr* r = retired_; !t && r; r = r->next_retired) t = in(buckets_of(r), r->B);
+        if (!t) t = reinterpret_cast<obucket*>(reinterpret_cast<char*>(b) - offsetof(obucket, slots))->tophash;
+        return t[i];
     }
     static void add_chunk(array_hdr* h, std::size_t n) {
         void* raw;
         std::size_t mapped;
-        char* p = static_cast<char*>(zalloc(chunk_size, n, raw, mapped));
+        char* p = static_cast<char*>(zalloc(chunk_size, n * sizeof(obucket), raw, mapped));
         h->chunks = ::new (static_cast<void*>(p)) chunk_hdr{raw, mapped, h->chunks};
-        h->pool_next = reinterpret_cast<bmap*>(p + chunk_size);
+        h->pool_next = reinterpret_cast<obucket*>(p + chunk_size);
         h->pool_end = h->pool_next + n;
     }
     static std::size_t chunk_buckets(std::uint8_t B) noexcept { return B >= 4 ? std::size_t{1} << (B - 4) : 1; }
@@ -808,24 +906,20 @@ private:
         std::uint64_t mask = (std::uint64_t{1} << (B_ - 15)) - 1;
         if ((detail::rand64() & mask) == 0) ++noverflow_;
     }
-    bmap* new_overflow(bmap* b) {
-        array_hdr* h = hdr_of(buckets_);
-        if (h->pool_next == h->pool_end) add_chunk(h, chunk_buckets(h->B));
-        bmap* ovf = h->pool_next++;
-        incr_noverflow();
-        b->overflow = ovf;
-        return ovf;
+    // Chains a new overflow bucket after c's bucket; returns it.
+    chain new_overflow(const chain& c) {
+        reserve_overflow(1);
+        return take_overflow(c);
     }
     void reserve_overflow(std::size_t n) {
         array_hdr* h = hdr_of(buckets_);
         if (static_cast<std::size_t>(h->pool_end - h->pool_next) < n) add_chunk(h, std::max(n, chunk_buckets(h->B)));
     }
-    bmap* take_overflow(bmap* b) noexcept {  // after reserve_overflow
-        array_hdr* h = hdr_of(buckets_);
-        bmap* ovf = h->pool_next++;
+    chain take_overflow(const chain& c) noexcept {  // after reserve_overflow
+        obucket* ovf = hdr_of(buckets_)->pool_next++;
         incr_noverflow();
-        b->overflow = ovf;
-        return ovf;
+        *c.next = ovf;
+        return chain::of(ovf);
     }
 
     // Destroys what the array's slots own; optionally marks every slot
@@ -834,21 +928,21 @@ private:
         constexpr bool trivial = !key_boxed && !val_boxed && std::is_trivially_destructible_v<K> &&
                                  (val_empty || std::is_trivially_destructible_v<V>);
         if (trivial && !mark_empty) return;
-        std::size_t nb = std::size_t{1} << hdr_of(bk)->B;
-        for (std::size_t j = 0; j < nb; ++j) {
-            for (bmap* b = bk + j; b; b = b->overflow) {
+        const std::uint8_t B = hdr_of(bk)->B;
+        for (std::size_t j = 0; j < (std::size_t{1} << B); ++j) {
+            for (chain c = head(bk, B, j); c.b; c.advance()) {
                 if constexpr (!trivial) {
                     for (unsigned i = 0; i < detail::bucket_cnt; ++i) {
-                        std::uint8_t top = b->tophash[i];
+                        std::uint8_t top = c.t[i];
                         if (top >= detail::min_top_hash) {
-                            destroy_key_now(b, i);
-                            destroy_val(b, i);
+                            destroy_key_now(c.b, i);
+                            destroy_val(c.b, i);
                         } else if (top == detail::evacuated_x || top == detail::evacuated_y) {
-                            destroy_evacuated(b, i);
+                            destroy_evacuated(c.b, i);
                         }
                     }
                 }
-                if (mark_empty) std::memset(b->tophash, detail::empty_rest, detail::bucket_cnt);
+                if (mark_empty) std::memset(c.t, detail::empty_rest, detail::bucket_cnt);
             }
         }
     }
@@ -874,9 +968,12 @@ private:
             c = next;
         }
         h->chunks = nullptr;
-        std::memset(static_cast<void*>(bk), 0, h->nalloc * sizeof(bmap));
-        h->pool_next = bk + (std::size_t{1} << h->B);
-        h->pool_end = bk + h->nalloc;
+        // Slots hold nothing once their tophash says empty; the pool's
+        // buckets carry their own tophash and overflow pointer.
+        std::memset(static_cast<void*>(ctrl(bk, h->B)), 0, ctrl_bytes(h->B));
+        h->pool_next = reinterpret_cast<obucket*>(reinterpret_cast<char*>(bk) + round_up(sizeof(bmap) << h->B));
+        h->pool_end = h->pool_next + h->npool;
+        std::memset(static_cast<void*>(h->pool_next), 0, h->npool * sizeof(obucket));
     }
     void wipe(bmap* bk) noexcept {
         if (bk) destroy_contents(bk, true);
@@ -958,10 +1055,10 @@ private:
         }
     };
 
-    // Asks for every cache line of bucket b at once (8-byte keys and values
-    // make a bucket of three lines): a hit needs the tophash, a key and a
-    // value, which Go's layout puts on different lines, and without this they
-    // would be fetched one after another. RW: 1 when b is about to be written.
+    // Asks for every cache line of bucket b's slots at once (8-byte keys and
+    // values: two lines, keys then values): a hit needs a key and a value,
+    // which Go's layout puts on different lines, and this fetches them while
+    // the tophash bytes are read. RW: 1 when b is about to be written.
     template <int RW>
     static void prefetch_bucket(const bmap* b) noexcept {
         const char* p = reinterpret_cast<const char*>(b);
@@ -971,31 +1068,30 @@ private:
 
     // ---- mapaccess ----
     // The bucket chain that holds key's hash: the old one until evacuated.
-    bmap* bucket_for(std::uint64_t hash) const noexcept {
-        std::size_t m = bucket_mask(B_);
-        bmap* b = buckets_ + (hash & m);
+    chain chain_for(std::uint64_t hash) const noexcept {
+        const std::size_t m = bucket_mask(B_);
         if (oldbuckets_) [[unlikely]] {
-            if (!same_size_) m >>= 1;
-            bmap* ob = oldbuckets_ + (hash & m);
-            if (!evacuated(ob)) b = ob;
+            const std::size_t ob = hash & (same_size_ ? m : m >> 1);
+            if (!evacuated(ob)) return old_head(ob);
         }
-        return b;
+        return head(hash & m);
     }
     template <class KK>
     std::uintptr_t access(const KK& key, std::uint64_t hash) const {
         const std::uint8_t top = detail::tophash(hash);
-        bmap* b = bucket_for(hash);
-        prefetch_bucket<0>(b);
-        do {
-            std::uint64_t w = detail::load_tophash(b->tophash);
+        chain c = chain_for(hash);
+        prefetch_bucket<0>(c.b);  // a hit's key and value, while the tophash is read
+        for (;;) {
+            const std::uint64_t w = detail::load_tophash(c.t);
             for (std::uint64_t m = detail::match_top(w, top); m; m &= m - 1) {
                 unsigned i = detail::first_slot(m);
-                if (eq_(key, key_at(b, i))) [[likely]]
-                    return slot_id(b, i);
+                if (eq_(key, key_at(c.b, i))) [[likely]]
+                    return slot_id(c.b, i);
             }
             if (detail::has_empty_rest(w)) break;
-            b = b->overflow;
-        } while (b);
+            c.advance();
+            if (!c.b) break;
+        }
         return 0;
     }
     template <class KK>
@@ -1022,30 +1118,32 @@ private:
         const std::uint8_t top = detail::tophash(hash);
         for (;;) {
             const std::size_t bucket = hash & bucket_mask(B_);
-            bmap* b = buckets_ + bucket;
             if (oldbuckets_) [[unlikely]]
                 grow_work(bucket);
             else
-                prefetch_bucket<1>(b);
-            bmap* insb = nullptr;
+                prefetch_bucket<1>(buckets_ + bucket);
+            // A new key that finds room in the first bucket is written without
+            // waiting to read that bucket: its tophash bytes are in tops.
+            chain c = head(bucket);
+            chain ins{nullptr, nullptr, nullptr};
             unsigned insi = 0;
             for (;;) {
-                std::uint64_t w = detail::load_tophash(b->tophash);
+                const std::uint64_t w = detail::load_tophash(c.t);
                 for (std::uint64_t m = detail::match_top(w, top); m; m &= m - 1) {
                     unsigned i = detail::first_slot(m);
-                    if (eq_(key, key_at(b, i))) {
-                        if constexpr (UpdateKey && std::is_floating_point_v<K>) key_at(b, i) = key;  // +0 vs -0
-                        return {&val_at(b, i), false};
+                    if (eq_(key, key_at(c.b, i))) {
+                        if constexpr (UpdateKey && std::is_floating_point_v<K>) key_at(c.b, i) = key;  // +0 vs -0
+                        return {&val_at(c.b, i), false};
                     }
                 }
-                if (!insb) {
+                if (!ins.b) {
                     if (std::uint64_t e = detail::match_empty(w)) {
-                        insb = b;
+                        ins = c;
                         insi = detail::first_slot(e);
                     }
                 }
-                if (detail::has_empty_rest(w) || !b->overflow) break;
-                b = b->overflow;
+                if (detail::has_empty_rest(w) || !*c.next) break;
+                c.advance();
             }
             // Not found. Start a grow if we hit the load factor or have too many
             // overflow buckets, and are not growing already; then start over.
@@ -1054,14 +1152,14 @@ private:
                 hash_grow(detail::over_load_factor(count_ + 1, B_));
                 continue;
             }
-            if (!insb) {
-                insb = new_overflow(b);
+            if (!ins.b) {
+                ins = new_overflow(c);
                 insi = 0;
             }
-            construct(insb, insi);
-            insb->tophash[insi] = top;
+            construct(ins.b, insi);
+            ins.t[insi] = top;
             ++count_;
-            return {&val_at(insb, insi), true};
+            return {&val_at(ins.b, insi), true};
         }
     }
 
@@ -1084,34 +1182,35 @@ private:
             }
         }
         const std::uint8_t top = detail::tophash(hash);
-        bmap* const borig = bucket_for(hash);
-        for (bmap* b = borig; b; b = b->overflow) {
-            std::uint64_t w = detail::load_tophash(b->tophash);
+        const chain first = chain_for(hash);
+        prefetch_bucket<1>(first.b);
+        for (chain c = first; c.b; c.advance()) {
+            const std::uint64_t w = detail::load_tophash(c.t);
             for (std::uint64_t m = detail::match_top(w, top); m; m &= m - 1) {
                 unsigned i = detail::first_slot(m);
-                if (!eq_(key, key_at(b, i))) continue;
+                if (!eq_(key, key_at(c.b, i))) continue;
                 // key may refer to this very slot: do not use it from here on.
-                drop_key(b, i);
-                destroy_val(b, i);
-                b->tophash[i] = detail::empty_one;
+                drop_key(c.b, i);
+                destroy_val(c.b, i);
+                c.t[i] = detail::empty_one;
                 // If the chain now ends in empty slots, turn them into emptyRest.
                 if (i == detail::bucket_cnt - 1) {
-                    if (b->overflow && b->overflow->tophash[0] != detail::empty_rest) goto not_last;
-                } else if (b->tophash[i + 1] != detail::empty_rest) {
+                    if (*c.next && (*c.next)->tophash[0] != detail::empty_rest) goto not_last;
+                } else if (c.t[i + 1] != detail::empty_rest) {
                     goto not_last;
                 }
                 for (;;) {
-                    b->tophash[i] = detail::empty_rest;
+                    c.t[i] = detail::empty_rest;
                     if (i == 0) {
-                        if (b == borig) break;
-                        bmap* c = b;
-                        for (b = borig; b->overflow != c; b = b->overflow) {
+                        if (c.b == first.b) break;
+                        bmap* const after = c.b;
+                        for (c = first; &(*c.next)->slots != after; c.advance()) {
                         }
                         i = detail::bucket_cnt - 1;
                     } else {
                         --i;
                     }
-                    if (b->tophash[i] != detail::empty_one) break;
+                    if (c.t[i] != detail::empty_one) break;
                 }
             not_last:
                 if (--count_ == 0) hash0_ = detail::rand64();
@@ -1147,8 +1246,8 @@ private:
         bool use_y, forward;
     };
     struct evac_dst {
-        bmap* b;
-        unsigned i;
+        chain c;
+        unsigned i;  // the next free slot of c's bucket
     };
 
     void evacuate(std::size_t oldbucket) {
@@ -1159,14 +1258,17 @@ private:
         prefetch_bucket<0>(ob);
         prefetch_bucket<1>(buckets_ + oldbucket);
         if (!same_size_) prefetch_bucket<1>(buckets_ + oldbucket + newbit);
-        if (!evacuated(ob)) evacuate_chain(ob, oldbucket, newbit);
+        if (!evacuated(oldbucket)) evacuate_chain(oldbucket, newbit);
         if (oldbucket == nevacuate_) advance_evacuation_mark(newbit);
     }
 
-    void evacuate_chain(bmap* const ob, std::size_t oldbucket, std::size_t newbit) {
+    void evacuate_chain(std::size_t oldbucket, std::size_t newbit) {
+        const chain ob = old_head(oldbucket);
         const bool iter_live = iters_.load(std::memory_order_acquire) != 0;
         if constexpr (detail::nothrow_hash_v<Hash, K>) {
-            if (!iter_live && !ob->overflow) {
+            // One bucket's entries at most: an emptyRest in the first bucket
+            // says the chain after it is empty.
+            if (!iter_live && (detail::has_empty_rest(detail::load_tophash(ob.t)) || !*ob.next)) {
                 evacuate_one(ob, oldbucket, newbit);
                 return;
             }
@@ -1178,11 +1280,11 @@ private:
         std::vector<evac_plan> big;
         evac_plan* plan = small;
         std::size_t n = 0, ny = 0, nfwd = 0;
-        for (bmap* c = ob; c; c = c->overflow) {
+        for (chain c = ob; c.b; c.advance()) {
             for (unsigned i = 0; i < detail::bucket_cnt; ++i) {
-                const std::uint8_t top = c->tophash[i];
+                const std::uint8_t top = c.t[i];
                 if (detail::is_empty_slot(top)) continue;
-                const K& k = key_at(c, i);
+                const K& k = key_at(c.b, i);
                 evac_plan p{top, top, false, false};
                 // A key != key (NaN) cannot be found again by hash: with an
                 // iterator alive, its side is the low bit of its tophash (the
@@ -1221,29 +1323,29 @@ private:
 
         // Phase 2: move (no iterator: nothing can throw) or copy (an iterator
         // may read the old slots: a key or value copy may throw; then undo).
-        bmap* const x0 = buckets_ + oldbucket;
-        bmap* const y0 = same_size_ ? nullptr : buckets_ + oldbucket + newbit;
-        evac_dst xy[2] = {{x0, 0}, {y0, 0}};
+        const evac_dst x0{head(oldbucket), 0};
+        const evac_dst y0{same_size_ ? chain{nullptr, nullptr, nullptr} : head(oldbucket + newbit), 0};
+        evac_dst xy[2] = {x0, y0};
         std::size_t j = 0;
         try {
-            for (bmap* c = ob; c; c = c->overflow) {
+            for (chain c = ob; c.b; c.advance()) {
                 for (unsigned i = 0; i < detail::bucket_cnt; ++i) {
-                    if (detail::is_empty_slot(c->tophash[i])) {
-                        c->tophash[i] = detail::evacuated_empty;
+                    if (detail::is_empty_slot(c.t[i])) {
+                        c.t[i] = detail::evacuated_empty;
                         continue;
                     }
                     const evac_plan p = plan[j];
                     evac_dst& d = xy[p.use_y];
                     if (d.i == detail::bucket_cnt) {
-                        d.b = take_overflow(d.b);
+                        d.c = take_overflow(d.c);
                         d.i = 0;
                     }
-                    move_entry(d.b, d.i, c, i, iter_live);
+                    move_entry(d.c.b, d.i, c.b, i, iter_live);
                     ++j;
-                    d.b->tophash[d.i] = p.new_top;
-                    c->tophash[i] = iter_live ? static_cast<std::uint8_t>(detail::evacuated_x + p.use_y)
-                                              : detail::evacuated_empty;
-                    if (p.forward) fwd_->put(slot_id(c, i), slot_id(d.b, d.i));
+                    d.c.t[d.i] = p.new_top;
+                    c.t[i] = iter_live ? static_cast<std::uint8_t>(detail::evacuated_x + p.use_y)
+                                       : detail::evacuated_empty;
+                    if (p.forward) fwd_->put(slot_id(c.b, i), slot_id(d.c.b, d.i));
                     ++d.i;
                 }
             }
@@ -1257,20 +1359,24 @@ private:
     // neither destination overflows), no iterator (entries move; moves cannot
     // throw, see key_boxed and val_boxed) and a hash that cannot throw:
     // nothing can fail part way, so no plan and no undo.
-    void evacuate_one(bmap* const ob, std::size_t oldbucket, std::size_t newbit) noexcept {
+    void evacuate_one(const chain ob, std::size_t oldbucket, std::size_t newbit) noexcept {
         bmap* dst[2] = {buckets_ + oldbucket, same_size_ ? nullptr : buckets_ + oldbucket + newbit};
         unsigned di[2] = {0, 0};
+        // The destinations start empty: their tophash words are built here
+        // and stored once each.
+        std::uint64_t dw[2] = {0, 0};
         // Live slots: an old bucket not yet evacuated holds only empty and
         // live tophash bytes.
-        for (std::uint64_t live = ~detail::match_empty(detail::load_tophash(ob->tophash)) & detail::msb8; live;
-             live &= live - 1) {
+        const std::uint64_t w = detail::load_tophash(ob.t);
+        for (std::uint64_t live = ~detail::match_empty(w) & detail::msb8; live; live &= live - 1) {
             const unsigned i = detail::first_slot(live);
-            const unsigned y = same_size_ ? 0 : (hash_of(key_at(ob, i)) & newbit) != 0;
-            bmap* d = dst[y];
-            move_entry(d, di[y], ob, i, false);
-            d->tophash[di[y]++] = ob->tophash[i];
+            const unsigned y = same_size_ ? 0 : (hash_of(key_at(ob.b, i)) & newbit) != 0;
+            move_entry(dst[y], di[y], ob.b, i, false);
+            dw[y] |= ((w >> (8 * i)) & 0xff) << (8 * di[y]++);
         }
-        std::memset(ob->tophash, detail::evacuated_empty, detail::bucket_cnt);
+        std::memset(ob.t, detail::evacuated_empty, detail::bucket_cnt);
+        detail::store_tophash(head(oldbucket).t, dw[0]);
+        if (dst[1]) detail::store_tophash(head(oldbucket + newbit).t, dw[1]);
     }
 
     // Puts old slot (c, i)'s entry into new slot (d, di). With iterators alive
@@ -1307,34 +1413,34 @@ private:
     // Phase 2 failed (only possible with iterators alive, copying): put back
     // every entry already copied, leave the destinations empty. The old chain
     // then reads as before, its emptyRest marks possibly weakened to emptyOne.
-    void undo_evacuate(bmap* ob, bmap* x0, bmap* y0, const evac_plan* plan) noexcept {
-        evac_dst xy[2] = {{x0, 0}, {y0, 0}};
+    void undo_evacuate(const chain ob, const evac_dst x0, const evac_dst y0, const evac_plan* plan) noexcept {
+        evac_dst xy[2] = {x0, y0};
         std::size_t j = 0;
-        for (bmap* c = ob; c; c = c->overflow) {
+        for (chain c = ob; c.b; c.advance()) {
             for (unsigned i = 0; i < detail::bucket_cnt; ++i) {
-                const std::uint8_t top = c->tophash[i];
+                const std::uint8_t top = c.t[i];
                 if (top == detail::evacuated_empty) {
-                    c->tophash[i] = detail::empty_one;
+                    c.t[i] = detail::empty_one;
                 } else if (top == detail::evacuated_x || top == detail::evacuated_y) {
                     evac_dst& d = xy[top - detail::evacuated_x];
                     if (d.i == detail::bucket_cnt) {
-                        d.b = d.b->overflow;
+                        d.c.advance();
                         d.i = 0;
                     }
                     // The old slot kept its key and value (copies were made):
                     // drop the new ones. Boxed parts were shared: nothing to drop.
-                    if constexpr (!key_boxed) std::destroy_at(kslot(d.b, d.i));
+                    if constexpr (!key_boxed) std::destroy_at(kslot(d.c.b, d.i));
                     if constexpr (!val_boxed && !val_empty) {
                         if constexpr (val_copyable) {
-                            std::destroy_at(&val_at(d.b, d.i));
+                            std::destroy_at(&val_at(d.c.b, d.i));
                         } else {
-                            V& nv = val_at(d.b, d.i);
-                            std::destroy_at(&val_at(c, i));  // the husk
-                            ::new (vraw(c, i)) V(std::move(nv));
+                            V& nv = val_at(d.c.b, d.i);
+                            std::destroy_at(&val_at(c.b, i));  // the husk
+                            ::new (vraw(c.b, i)) V(std::move(nv));
                             std::destroy_at(&nv);
                         }
                     }
-                    c->tophash[i] = plan[j].orig_top;
+                    c.t[i] = plan[j].orig_top;
                     ++j;
                     ++d.i;
                 } else if (!detail::is_empty_slot(top)) {
@@ -1342,15 +1448,15 @@ private:
                 }
             }
         }
-        for (bmap* d = x0; d; d = d->overflow) std::memset(d->tophash, detail::empty_rest, detail::bucket_cnt);
-        for (bmap* d = y0; d; d = d->overflow) std::memset(d->tophash, detail::empty_rest, detail::bucket_cnt);
+        for (chain d = x0.c; d.b; d.advance()) std::memset(d.t, detail::empty_rest, detail::bucket_cnt);
+        for (chain d = y0.c; d.b; d.advance()) std::memset(d.t, detail::empty_rest, detail::bucket_cnt);
     }
 
     void advance_evacuation_mark(std::size_t newbit) noexcept {
         ++nevacuate_;
         // Bounded look-ahead over buckets already evacuated by writes, O(1).
         std::size_t stop = std::min(nevacuate_ + 1024, newbit);
-        while (nevacuate_ != stop && evacuated(oldbuckets_ + nevacuate_)) ++nevacuate_;
+        while (nevacuate_ != stop && evacuated(nevacuate_)) ++nevacuate_;
         if (nevacuate_ == newbit) {
             // Grow done: the old array goes (or waits for the iterators).
             retire(oldbuckets_);
@@ -1408,7 +1514,7 @@ private:
         // Iterators compare equal when both are done, or at the same slot.
         friend bool operator==(const basic_iterator& a, const basic_iterator& b) noexcept {
             if (!a.h_ || !b.h_) return a.h_ == b.h_;
-            return a.bptr_ == b.bptr_ && a.i_ == b.i_ && a.bucket_ == b.bucket_;
+            return a.cur_.b == b.cur_.b && a.i_ == b.i_ && a.bucket_ == b.bucket_;
         }
 
     private:
@@ -1433,7 +1539,7 @@ private:
             if (!h_) return;
             h_->iters_.fetch_add(1, std::memory_order_relaxed);
             buckets_ = o.buckets_;
-            bptr_ = o.bptr_;
+            cur_ = o.cur_;
             start_bucket_ = o.start_bucket_;
             bucket_ = o.bucket_;
             check_bucket_ = o.check_bucket_;
@@ -1449,10 +1555,10 @@ private:
                 h_ = nullptr;
             }
         }
-        void yield(bmap* b, unsigned i, const K& k, vref& v, std::size_t bucket, std::size_t check) noexcept {
+        void yield(chain c, unsigned i, const K& k, vref& v, std::size_t bucket, std::size_t check) noexcept {
             std::construct_at(&u_.e, k, v);
             bucket_ = bucket;
-            bptr_ = b;
+            cur_ = c;
             i_ = static_cast<std::uint8_t>(i + 1);
             check_bucket_ = check;
         }
@@ -1462,29 +1568,26 @@ private:
             if (h.flags_.load(std::memory_order_relaxed) & detail::hash_writing) [[unlikely]]
                 fatal("concurrent map iteration and map write");
             std::size_t bucket = bucket_;
-            bmap* b = bptr_;
+            chain c = cur_;
             unsigned i = i_;
             std::size_t check = check_bucket_;
             for (;;) {
-                if (!b) {
+                if (!c.b) {
                     if (bucket == start_bucket_ && wrapped_) {
                         finish();  // end of iteration
                         return;
                     }
+                    c = head(buckets_, B_, bucket);
+                    check = detail::no_check;
                     if (h.oldbuckets_ && B_ == h.B_) {
                         // Started during a grow that is still running: if the
                         // bucket's old bucket is not evacuated yet, walk the old
                         // one, keeping only entries headed for this bucket.
-                        b = h.oldbuckets_ + (bucket & h.oldbucket_mask());
-                        if (!evacuated(b)) {
+                        const std::size_t ob = bucket & h.oldbucket_mask();
+                        if (!h.evacuated(ob)) {
+                            c = h.old_head(ob);
                             check = bucket;
-                        } else {
-                            b = buckets_ + bucket;
-                            check = detail::no_check;
                         }
-                    } else {
-                        b = buckets_ + bucket;
-                        check = detail::no_check;
                     }
                     if (++bucket == (std::size_t{1} << B_)) {
                         bucket = 0;
@@ -1494,9 +1597,9 @@ private:
                 }
                 for (; i < detail::bucket_cnt; ++i) {
                     const unsigned offi = (i + offset_) & (detail::bucket_cnt - 1);
-                    const std::uint8_t top = b->tophash[offi];
+                    const std::uint8_t top = c.t[offi];
                     if (detail::is_empty_slot(top) || top == detail::evacuated_empty) continue;
-                    const K& k = key_at(b, offi);
+                    const K& k = key_at(c.b, offi);
                     if (check != detail::no_check && !h.same_size_) {
                         if (h.self_equal(k)) {
                             // Skip entries that evacuation sends to the other half.
@@ -1508,7 +1611,7 @@ private:
                         }
                     }
                     if (top != detail::evacuated_x && top != detail::evacuated_y) {
-                        yield(b, i, k, val_at(b, offi), bucket, check);  // the golden data
+                        yield(c, i, k, val_at(c.b, offi), bucket, check);  // the golden data
                         return;
                     }
                     // Evacuated since the iterator started: the entry lives on
@@ -1517,18 +1620,17 @@ private:
                     if (h.self_equal(k)) {
                         s = h.access(k, h.hash_of(k));
                     } else {
-                        s = slot_id(b, offi);
+                        s = slot_id(c.b, offi);
                         for (std::uintptr_t f; h.fwd_ && (f = h.fwd_->get(s)) != 0;) s = f;
-                        if (s == slot_id(b, offi) || slot_bucket(s)->tophash[slot_index(s)] < detail::min_top_hash)
-                            s = 0;
+                        if (s == slot_id(c.b, offi) || h.top_of_slot(s) < detail::min_top_hash) s = 0;
                     }
                     if (!s) continue;  // deleted
                     bmap* nb = slot_bucket(s);
                     unsigned ni = slot_index(s);
-                    yield(b, i, key_at(nb, ni), val_at(nb, ni), bucket, check);
+                    yield(c, i, key_at(nb, ni), val_at(nb, ni), bucket, check);
                     return;
                 }
-                b = b->overflow;
+                c.advance();
                 i = 0;
             }
         }
@@ -1545,7 +1647,7 @@ private:
 
         map_ptr h_ = nullptr;  // null: done
         bmap* buckets_ = nullptr;
-        bmap* bptr_ = nullptr;
+        chain cur_{nullptr, nullptr, nullptr};  // the bucket being walked; b null: go to bucket_
         std::size_t start_bucket_ = 0;
         std::size_t bucket_ = 0;
         std::size_t check_bucket_ = detail::no_check;
