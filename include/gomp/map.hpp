@@ -605,7 +605,7 @@ public:
         std::size_t n = 0;
         if (buckets_)
             for (std::size_t i = 0; i < bucket_count(); ++i)
-                for (const obucket* o = ctrl(buckets_, B_)[i].overflow; o; o = o->overflow) ++n;
+                for (const obucket* o = ctl(buckets_, i).overflow; o; o = o->overflow) ++n;
         return n;
     }
     bool growing() const noexcept { return oldbuckets_ != nullptr; }
@@ -843,8 +843,10 @@ private:
             array_hdr{raw, mapped, nullptr, nullptr, pool, pool + pool_buckets(B), pool_buckets(B), B};
         return buckets;
     }
-    static bctl* ctrl(bmap* bk, std::uint8_t B) noexcept {
-        return reinterpret_cast<bctl*>(reinterpret_cast<char*>(hdr_of(bk)) - ctrl_bytes(B));
+    // Bucket j's control entry. The entries run backwards from the header
+    // (bucket 0's is just before it), so finding one takes no B.
+    static bctl& ctl(bmap* bk, std::size_t j) noexcept {
+        return reinterpret_cast<bctl*>(hdr_of(bk))[-1 - static_cast<std::ptrdiff_t>(j)];
     }
 
     // A walk along a bucket chain: the slots, tophash bytes and overflow
@@ -861,13 +863,13 @@ private:
         }
         static chain of(obucket* o) noexcept { return {&o->slots, o->tophash, &o->overflow}; }
     };
-    static chain head(bmap* bk, std::uint8_t B, std::size_t j) noexcept {
-        bctl& h = ctrl(bk, B)[j];
+    static chain head(bmap* bk, std::size_t j) noexcept {
+        bctl& h = ctl(bk, j);
         return {bk + j, h.tophash, &h.overflow};
     }
-    chain head(std::size_t bucket) const noexcept { return head(buckets_, B_, bucket); }
+    chain head(std::size_t bucket) const noexcept { return head(buckets_, bucket); }
     std::uint8_t old_B() const noexcept { return static_cast<std::uint8_t>(same_size_ ? B_ : B_ - 1); }
-    chain old_head(std::size_t oldbucket) const noexcept { return head(oldbuckets_, old_B(), oldbucket); }
+    chain old_head(std::size_t oldbucket) const noexcept { return head(oldbuckets_, oldbucket); }
 
     // The tophash byte of slot s (an iterator following a NaN key's
     // forwarding): a slot of an array the map still holds (current, old, or
@@ -878,7 +880,7 @@ private:
         const auto in = [&](bmap* bk, std::uint8_t B) -> const std::uint8_t* {
             const std::size_t off = reinterpret_cast<std::uintptr_t>(b) - reinterpret_cast<std::uintptr_t>(bk);
             if (!bk || off >= (sizeof(bmap) << B)) return nullptr;
-            return ctrl(bk, B)[off / sizeof(bmap)].tophash;
+            return ctl(bk, off / sizeof(bmap)).tophash;
         };
         const std::uint8_t* t = in(buckets_, B_);
         if (!t && oldbuckets_) t = in(oldbuckets_, old_B());
@@ -930,7 +932,7 @@ private:
         if (trivial && !mark_empty) return;
         const std::uint8_t B = hdr_of(bk)->B;
         for (std::size_t j = 0; j < (std::size_t{1} << B); ++j) {
-            for (chain c = head(bk, B, j); c.b; c.advance()) {
+            for (chain c = head(bk, j); c.b; c.advance()) {
                 if constexpr (!trivial) {
                     for (unsigned i = 0; i < detail::bucket_cnt; ++i) {
                         std::uint8_t top = c.t[i];
@@ -970,7 +972,7 @@ private:
         h->chunks = nullptr;
         // Slots hold nothing once their tophash says empty; the pool's
         // buckets carry their own tophash and overflow pointer.
-        std::memset(static_cast<void*>(ctrl(bk, h->B)), 0, ctrl_bytes(h->B));
+        std::memset(reinterpret_cast<char*>(h) - ctrl_bytes(h->B), 0, ctrl_bytes(h->B));
         h->pool_next = reinterpret_cast<obucket*>(reinterpret_cast<char*>(bk) + round_up(sizeof(bmap) << h->B));
         h->pool_end = h->pool_next + h->npool;
         std::memset(static_cast<void*>(h->pool_next), 0, h->npool * sizeof(obucket));
@@ -1076,8 +1078,9 @@ private:
         }
         return head(hash & m);
     }
-    template <class KK>
-    std::uintptr_t access(const KK& key, std::uint64_t hash) const {
+    // mapaccess: found(b, i) for key's slot, or absent.
+    template <class KK, class Found, class R>
+    R access(const KK& key, std::uint64_t hash, Found found, R absent) const {
         const std::uint8_t top = detail::tophash(hash);
         chain c = chain_for(hash);
         prefetch_bucket<0>(c.b);  // a hit's key and value, while the tophash is read
@@ -1086,21 +1089,20 @@ private:
             for (std::uint64_t m = detail::match_top(w, top); m; m &= m - 1) {
                 unsigned i = detail::first_slot(m);
                 if (eq_(key, key_at(c.b, i))) [[likely]]
-                    return slot_id(c.b, i);
+                    return found(c.b, i);
             }
             if (detail::has_empty_rest(w)) break;
             c.advance();
             if (!c.b) break;
         }
-        return 0;
+        return absent;
     }
     template <class KK>
     V* find_impl(const KK& key) const {
         if (count_ == 0) return nullptr;
         if (flags_.load(std::memory_order_relaxed) & detail::hash_writing) [[unlikely]]
             fatal("concurrent map read and map write");
-        std::uintptr_t s = access(key, hash_of(key));
-        return s ? &val_at(slot_bucket(s), slot_index(s)) : nullptr;
+        return access(key, hash_of(key), [](bmap* b, unsigned i) { return &val_at(b, i); }, static_cast<V*>(nullptr));
     }
 
     // ---- mapassign ----
@@ -1577,7 +1579,7 @@ private:
                         finish();  // end of iteration
                         return;
                     }
-                    c = head(buckets_, B_, bucket);
+                    c = head(buckets_, bucket);
                     check = detail::no_check;
                     if (h.oldbuckets_ && B_ == h.B_) {
                         // Started during a grow that is still running: if the
@@ -1618,7 +1620,7 @@ private:
                     // in the current table, or was deleted. Find it again.
                     std::uintptr_t s;
                     if (h.self_equal(k)) {
-                        s = h.access(k, h.hash_of(k));
+                        s = h.access(k, h.hash_of(k), slot_id, std::uintptr_t{0});
                     } else {
                         s = slot_id(c.b, offi);
                         for (std::uintptr_t f; h.fwd_ && (f = h.fwd_->get(s)) != 0;) s = f;
