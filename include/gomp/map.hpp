@@ -232,7 +232,7 @@ template <class VS>
 struct value_block<VS, true> {};
 
 // A bucket's slots (Go's bmap less its tophash bytes and overflow pointer,
-// which a bucket of the array keeps out of line; see map::tops). KS/VS are
+// which a bucket of the array keeps out of line; see map::ctl). KS/VS are
 // the stored key/value representations: the type itself, or a pointer to a
 // boxed one. Aligned to 8 at least: a slot id is the address | the index.
 template <class KS, class VS, bool VEmpty>
@@ -247,7 +247,7 @@ struct obucket {
     obucket* overflow;
     bmap<KS, VS, VEmpty> slots;
 };
-// The rest of a bucket of the array, kept out of line (map::ctrl).
+// The rest of a bucket of the array, kept out of line (map::ctl).
 template <class O>
 struct bctl {
     std::uint8_t tophash[bucket_cnt];
@@ -808,17 +808,17 @@ private:
 
     // An array of 2^B buckets in one allocation:
     //
-    //   tops: 8 tophash bytes a bucket | ovfs: an overflow pointer a bucket |
-    //   array_hdr | 2^B bmap (slots only) | 2^(B-4) obucket (B >= 4: a pool)
+    //   2^B bctl (bucket 2^B-1's first, bucket 0's last) | array_hdr |
+    //   2^B bmap (slots only) | 2^(B-4) obucket (B >= 4: the overflow pool)
     //
     // The buckets' tophash bytes and overflow pointers live out of line, in
-    // dense arrays before the header: tops is 2 MiB for 2^18 buckets, against
-    // 32 MiB of slots, so the line a lookup reads first is likely cached. A
-    // miss then usually ends without touching a bucket, a hit reads only its
-    // key's and value's lines (a bucket of int64 pairs is exactly two), and
-    // a delete writes no bucket line. Overflow buckets (obucket) keep Go's
-    // layout: tophash, overflow pointer, slots. Zeroed: every tophash byte
-    // starts as emptyRest.
+    // a dense control array before the header (bctl, 16 bytes a bucket):
+    // 4 MiB for 2^18 buckets, against 32 MiB of slots, so the line a lookup
+    // reads first is likely cached. A miss then usually ends without
+    // touching a bucket, a hit reads only its key's and value's lines (a
+    // bucket of int64 pairs is exactly two), and a delete writes no bucket
+    // line. Overflow buckets (obucket) keep Go's layout: tophash, overflow
+    // pointer, slots. Zeroed: every tophash byte starts as emptyRest.
     static constexpr std::size_t round_up(std::size_t n) noexcept {
         return (n + bucket_align - 1) / bucket_align * bucket_align;
     }
@@ -828,7 +828,7 @@ private:
         return B >= 4 ? std::size_t{1} << (B - 4) : 0;
     }
     static constexpr std::size_t body_bytes(std::uint8_t B) noexcept {
-        return round_up((sizeof(bmap) << B)) + pool_buckets(B) * sizeof(obucket);
+        return round_up(sizeof(bmap) << B) + pool_buckets(B) * sizeof(obucket);
     }
     // makeBucketArray.
     static bmap* alloc_array(std::uint8_t B) {
@@ -1125,7 +1125,8 @@ private:
             else
                 prefetch_bucket<1>(buckets_ + bucket);
             // A new key that finds room in the first bucket is written without
-            // waiting to read that bucket: its tophash bytes are in tops.
+            // waiting to read that bucket: its tophash bytes are in the
+            // control array.
             chain c = head(bucket);
             chain ins{nullptr, nullptr, nullptr};
             unsigned insi = 0;
@@ -1357,8 +1358,9 @@ private:
         }
     }
 
-    // The common case in one pass: a single bucket (at most 8 entries, so
-    // neither destination overflows), no iterator (entries move; moves cannot
+    // The common case in one pass: entries in the first bucket only (at most
+    // 8, so neither destination overflows; an empty overflow chain after it
+    // is left as it is), no iterator (entries move; moves cannot
     // throw, see key_boxed and val_boxed) and a hash that cannot throw:
     // nothing can fail part way, so no plan and no undo.
     void evacuate_one(const chain ob, std::size_t oldbucket, std::size_t newbit) noexcept {
