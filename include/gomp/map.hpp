@@ -155,26 +155,27 @@ inline std::uint64_t load_tophash(const std::uint8_t* t) noexcept {
 // map's fields on every lookup (about ten more instructions each, and fewer
 // lookups in flight). An asm load reads the byte in place and clobbers
 // nothing else. ThreadSanitizer builds keep the atomic load, which TSan sees.
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define GOMP_MAP_TSAN 1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__)
-#define GOMP_MAP_TSAN 1
-#endif
 inline std::uint8_t peek_flags(const std::atomic<std::uint8_t>& f) noexcept {
-#if !defined(GOMP_MAP_TSAN) && (defined(__x86_64__) || defined(__aarch64__))
-    unsigned v;
+    [[maybe_unused]] bool tsan = false;
+#if defined(__SANITIZE_THREAD__)
+    tsan = true;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+    tsan = true;
+#endif
+#endif
+#if defined(__x86_64__) || defined(__aarch64__)
+    if (!tsan) {
+        unsigned v;
 #if defined(__x86_64__)
-    asm volatile("movzbl %1, %0" : "=r"(v) : "m"(f));
+        asm volatile("movzbl %1, %0" : "=r"(v) : "m"(f));
 #else
-    asm volatile("ldrb %w0, %1" : "=r"(v) : "Q"(f));
+        asm volatile("ldrb %w0, %1" : "=r"(v) : "Q"(f));
 #endif
-    return static_cast<std::uint8_t>(v);
-#else
+        return static_cast<std::uint8_t>(v);
+    }
+#endif
     return f.load(std::memory_order_relaxed);
-#endif
 }
 
 inline void store_tophash(std::uint8_t* t, std::uint64_t w) noexcept {
