@@ -380,7 +380,6 @@ class map {
         chunk_hdr* chunks;    // overflow buckets allocated after the array
         obucket* pool_next;   // free preallocated overflow buckets [pool_next, pool_end)
         obucket* pool_end;
-        std::size_t npool;    // overflow buckets in the main allocation
         std::uint8_t B;
     };
     static constexpr std::size_t bucket_align = alignof(obucket) > 64 ? alignof(obucket) : 64;
@@ -869,7 +868,7 @@ private:
         bmap* buckets = reinterpret_cast<bmap*>(p + hdr_size);
         auto* pool = reinterpret_cast<obucket*>(reinterpret_cast<char*>(buckets) + round_up(sizeof(bmap) << B));
         ::new (static_cast<void*>(p))
-            array_hdr{raw, mapped, nullptr, nullptr, pool, pool + pool_buckets(B), pool_buckets(B), B};
+            array_hdr{raw, mapped, nullptr, nullptr, pool, pool + pool_buckets(B), B};
         return buckets;
     }
     // Bucket j's control entry. The entries run backwards from the header
@@ -897,7 +896,6 @@ private:
         return {bk + j, h.tophash, &h.overflow};
     }
     chain head(std::size_t bucket) const noexcept { return head(buckets_, bucket); }
-    std::uint8_t old_B() const noexcept { return static_cast<std::uint8_t>(same_size_ ? B_ : B_ - 1); }
     chain old_head(std::size_t oldbucket) const noexcept { return head(oldbuckets_, oldbucket); }
 
     // The tophash byte of slot s (an iterator following a NaN key's
@@ -906,14 +904,15 @@ private:
     std::uint8_t top_of_slot(std::uintptr_t s) const noexcept {
         bmap* b = slot_bucket(s);
         const unsigned i = slot_index(s);
-        const auto in = [&](bmap* bk, std::uint8_t B) -> const std::uint8_t* {
+        const auto in = [&](bmap* bk) -> const std::uint8_t* {
+            if (!bk) return nullptr;
             const std::size_t off = reinterpret_cast<std::uintptr_t>(b) - reinterpret_cast<std::uintptr_t>(bk);
-            if (!bk || off >= (sizeof(bmap) << B)) return nullptr;
+            if (off >= (sizeof(bmap) << hdr_of(bk)->B)) return nullptr;
             return ctl(bk, off / sizeof(bmap)).tophash;
         };
-        const std::uint8_t* t = in(buckets_, B_);
-        if (!t && oldbuckets_) t = in(oldbuckets_, old_B());
-        for (array_hdr* r = retired_; !t && r; r = r->next_retired) t = in(buckets_of(r), r->B);
+        const std::uint8_t* t = in(buckets_);
+        if (!t) t = in(oldbuckets_);
+        for (array_hdr* r = retired_; !t && r; r = r->next_retired) t = in(buckets_of(r));
         if (!t) t = reinterpret_cast<obucket*>(reinterpret_cast<char*>(b) - offsetof(obucket, slots))->tophash;
         return t[i];
     }
@@ -925,7 +924,7 @@ private:
         h->pool_next = reinterpret_cast<obucket*>(p + chunk_size);
         h->pool_end = h->pool_next + n;
     }
-    static std::size_t chunk_buckets(std::uint8_t B) noexcept { return B >= 4 ? std::size_t{1} << (B - 4) : 1; }
+    static std::size_t chunk_buckets(std::uint8_t B) noexcept { return std::max(pool_buckets(B), std::size_t{1}); }
 
     void incr_noverflow() noexcept {
         // Exact below B = 16; above, counts with probability 1/2^(B-15), so
@@ -1003,8 +1002,8 @@ private:
         // buckets carry their own tophash and overflow pointer.
         std::memset(reinterpret_cast<char*>(h) - ctrl_bytes(h->B), 0, ctrl_bytes(h->B));
         h->pool_next = reinterpret_cast<obucket*>(reinterpret_cast<char*>(bk) + round_up(sizeof(bmap) << h->B));
-        h->pool_end = h->pool_next + h->npool;
-        std::memset(static_cast<void*>(h->pool_next), 0, h->npool * sizeof(obucket));
+        h->pool_end = h->pool_next + pool_buckets(h->B);
+        std::memset(static_cast<void*>(h->pool_next), 0, pool_buckets(h->B) * sizeof(obucket));
     }
     void wipe(bmap* bk) noexcept {
         if (bk) destroy_contents(bk, true);
