@@ -101,6 +101,9 @@
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
+#if defined(__SSE2__) && defined(__x86_64__)
+#include <emmintrin.h>
+#endif
 
 namespace gomp {
 
@@ -139,16 +142,91 @@ inline constexpr bool too_many_overflow_buckets(std::uint16_t noverflow, std::ui
     return noverflow >= static_cast<std::uint16_t>(1u << B);
 }
 
-// SWAR over a bucket's 8 tophash bytes: byte i of the word is slot i.
+// A bucket's 8 tophash bytes, compared all at once (absl's Group, for 8
+// slots). On x86-64, SSE2: one byte compare and a movemask, bit i for slot
+// i. Elsewhere SWAR on a 64-bit word: the high bit of byte i for slot i.
 inline constexpr std::uint64_t lsb8 = 0x0101010101010101ull;
 inline constexpr std::uint64_t msb8 = 0x8080808080808080ull;
 
-inline std::uint64_t load_tophash(const std::uint8_t* t) noexcept {
-    std::uint64_t w;
-    std::memcpy(&w, t, 8);
+// Slots picked by a tophash_group match, lowest first.
+class slot_mask {
+public:
+#if defined(__SSE2__) && defined(__x86_64__)
+    static constexpr unsigned shift = 0;
+#else
+    static constexpr unsigned shift = 3;
+#endif
+    explicit slot_mask(std::uint64_t m) noexcept : m_(m) {}
+    explicit operator bool() const noexcept { return m_ != 0; }
+    unsigned first() const noexcept { return static_cast<unsigned>(std::countr_zero(m_)) >> shift; }
+    void drop_first() noexcept { m_ &= m_ - 1; }
+
+private:
+    std::uint64_t m_;
+};
+
+class tophash_group {
+public:
+    explicit tophash_group(const std::uint8_t* t) noexcept {
+#if defined(__SSE2__) && defined(__x86_64__)
+        g_ = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(t));  // bytes 8-15 zero
+#else
+        std::memcpy(&g_, t, 8);
+        if constexpr (std::endian::native == std::endian::big) g_ = __builtin_bswap64(g_);
+#endif
+    }
+    // Slots whose tophash is top (>= minTopHash). SWAR may also pick a byte
+    // just above a true match (borrow); callers confirm with the key, and
+    // such a byte is top^1 >= 4, never an empty slot, so the extra compare
+    // reads a live key.
+    slot_mask match(std::uint8_t top) const noexcept {
+#if defined(__SSE2__) && defined(__x86_64__)
+        // The broadcast by multiply, not _mm_set1_epi8: GCC may build that
+        // one through a byte store and a wider reload, a store-forwarding
+        // stall. Bytes 8-15 of both are zero and compare equal: masked off.
+        const __m128i t = _mm_cvtsi64_si128(static_cast<long long>(lsb8 * top));
+        return slot_mask(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(g_, t))) & all);
+#else
+        const std::uint64_t x = g_ ^ (lsb8 * top);
+        return slot_mask((x - lsb8) & ~x & msb8);
+#endif
+    }
+    // Empty slots (emptyRest or emptyOne); exact.
+    slot_mask match_empty() const noexcept { return slot_mask(empty_bits()); }
+    // Slots that are not empty (live, or in an evacuated state); exact.
+    slot_mask match_used() const noexcept { return slot_mask(~empty_bits() & all); }
+    // Whether some slot is emptyRest: nothing after it in the chain.
+    bool has_empty_rest() const noexcept {
+#if defined(__SSE2__) && defined(__x86_64__)
+        return (_mm_movemask_epi8(_mm_cmpeq_epi8(g_, _mm_setzero_si128())) & 0xff) != 0;
+#else
+        return ((g_ - lsb8) & ~g_ & msb8) != 0;
+#endif
+    }
+
+private:
+#if defined(__SSE2__) && defined(__x86_64__)
+    static constexpr std::uint64_t all = 0xff;
+    std::uint64_t empty_bits() const noexcept {  // bytes <= 1: min(b, 1) == b
+        const __m128i le1 = _mm_cmpeq_epi8(_mm_min_epu8(g_, _mm_set1_epi8(1)), g_);
+        return static_cast<unsigned>(_mm_movemask_epi8(le1)) & all;
+    }
+    __m128i g_;
+#else
+    static constexpr std::uint64_t all = msb8;
+    std::uint64_t empty_bits() const noexcept {
+        const std::uint64_t x = g_ & ~lsb8;
+        return (x - lsb8) & ~x & msb8;
+    }
+    std::uint64_t g_;
+#endif
+};
+// Stores 8 tophash bytes built as a word, byte i for slot i.
+inline void store_tophash(std::uint8_t* t, std::uint64_t w) noexcept {
     if constexpr (std::endian::native == std::endian::big) w = __builtin_bswap64(w);
-    return w;
+    std::memcpy(t, &w, 8);
 }
+
 // hashWriting as a read sees it: a relaxed load of a byte another thread
 // may write. GCC moves no ordinary load across an atomic one, even a relaxed
 // one, so a loop of lookups checking the flag with std::atomic reloaded the
@@ -178,25 +256,6 @@ inline std::uint8_t peek_flags(const std::atomic<std::uint8_t>& f) noexcept {
     return f.load(std::memory_order_relaxed);
 }
 
-inline void store_tophash(std::uint8_t* t, std::uint64_t w) noexcept {
-    if constexpr (std::endian::native == std::endian::big) w = __builtin_bswap64(w);
-    std::memcpy(t, &w, 8);
-}
-// High bit set in each byte equal to top. A byte just above a true match may
-// also be flagged (borrow); callers confirm with the key, and such a byte is
-// top^1 >= 4, never an empty slot, so the extra compare reads a live key.
-inline std::uint64_t match_top(std::uint64_t w, std::uint8_t top) noexcept {
-    std::uint64_t x = w ^ (lsb8 * top);
-    return (x - lsb8) & ~x & msb8;
-}
-// High bit set in each empty byte (emptyRest or emptyOne); exact.
-inline std::uint64_t match_empty(std::uint64_t w) noexcept {
-    std::uint64_t x = w & ~lsb8;
-    return (x - lsb8) & ~x & msb8;
-}
-// Whether some slot is emptyRest (exact as a yes/no).
-inline bool has_empty_rest(std::uint64_t w) noexcept { return ((w - lsb8) & ~w & msb8) != 0; }
-inline unsigned first_slot(std::uint64_t m) noexcept { return static_cast<unsigned>(std::countr_zero(m)) >> 3; }
 
 // Old-slot -> new-slot forwarding for keys that do not equal themselves
 // (NaN), which the iterator cannot look up again. Open addressing; capacity is
@@ -881,20 +940,21 @@ private:
     // pointer of each bucket in turn.
     struct chain {
         bmap* b;          // null: past the end
-        std::uint8_t* t;
-        obucket** next;
+        std::uint8_t* t;  // the bucket's tophash bytes
+        // The overflow pointer follows the tophash bytes in bctl and obucket
+        // alike, so a chain needs no third member (one register fewer in
+        // every loop over a chain).
+        obucket*& next() const noexcept { return *std::launder(reinterpret_cast<obucket**>(t + detail::bucket_cnt)); }
         void advance() noexcept {
-            if (obucket* o = *next)
+            if (obucket* o = next())
                 *this = of(o);
             else
                 b = nullptr;
         }
-        static chain of(obucket* o) noexcept { return {&o->slots, o->tophash, &o->overflow}; }
+        static chain of(obucket* o) noexcept { return {&o->slots, o->tophash}; }
     };
-    static chain head(bmap* bk, std::size_t j) noexcept {
-        bctl& h = ctl(bk, j);
-        return {bk + j, h.tophash, &h.overflow};
-    }
+    static_assert(offsetof(bctl, overflow) == detail::bucket_cnt && offsetof(obucket, overflow) == detail::bucket_cnt);
+    static chain head(bmap* bk, std::size_t j) noexcept { return {bk + j, ctl(bk, j).tophash}; }
     chain head(std::size_t bucket) const noexcept { return head(buckets_, bucket); }
     chain old_head(std::size_t oldbucket) const noexcept { return head(oldbuckets_, oldbucket); }
 
@@ -948,7 +1008,7 @@ private:
     chain take_overflow(const chain& c) noexcept {  // after reserve_overflow
         obucket* ovf = hdr_of(buckets_)->pool_next++;
         incr_noverflow();
-        *c.next = ovf;
+        c.next() = ovf;
         return chain::of(ovf);
     }
 
@@ -1111,15 +1171,20 @@ private:
     R access(const KK& key, std::uint64_t hash, Found found, R absent) const {
         const std::uint8_t top = detail::tophash(hash);
         chain c = chain_for(hash);
-        prefetch_bucket<0>(c.b);  // a hit's key and value, while the tophash is read
         for (;;) {
-            const std::uint64_t w = detail::load_tophash(c.t);
-            for (std::uint64_t m = detail::match_top(w, top); m; m &= m - 1) {
-                unsigned i = detail::first_slot(m);
+            const detail::tophash_group g(c.t);
+            detail::slot_mask m = g.match(top);
+            // A candidate: ask for the bucket's lines. Where lookups mostly
+            // hit, the branch is predicted taken and the prefetch issues
+            // before the tophash bytes arrive; where they mostly miss, it is
+            // predicted not taken and a miss reads no bucket line.
+            if (m) prefetch_bucket<0>(c.b);
+            for (; m; m.drop_first()) {
+                unsigned i = m.first();
                 if (eq_(key, key_at(c.b, i))) [[likely]]
                     return found(c.b, i);
             }
-            if (detail::has_empty_rest(w)) break;
+            if (g.has_empty_rest()) break;
             c.advance();
             if (!c.b) break;
         }
@@ -1156,24 +1221,24 @@ private:
             // waiting to read that bucket: its tophash bytes are in the
             // control array.
             chain c = head(bucket);
-            chain ins{nullptr, nullptr, nullptr};
+            chain ins{nullptr, nullptr};
             unsigned insi = 0;
             for (;;) {
-                const std::uint64_t w = detail::load_tophash(c.t);
-                for (std::uint64_t m = detail::match_top(w, top); m; m &= m - 1) {
-                    unsigned i = detail::first_slot(m);
+                const detail::tophash_group g(c.t);
+                for (detail::slot_mask m = g.match(top); m; m.drop_first()) {
+                    unsigned i = m.first();
                     if (eq_(key, key_at(c.b, i))) {
                         if constexpr (UpdateKey && std::is_floating_point_v<K>) key_at(c.b, i) = key;  // +0 vs -0
                         return {&val_at(c.b, i), false};
                     }
                 }
                 if (!ins.b) {
-                    if (std::uint64_t e = detail::match_empty(w)) {
+                    if (detail::slot_mask e = g.match_empty()) {
                         ins = c;
-                        insi = detail::first_slot(e);
+                        insi = e.first();
                     }
                 }
-                if (detail::has_empty_rest(w) || !*c.next) break;
+                if (g.has_empty_rest() || !c.next()) break;
                 c.advance();
             }
             // Not found. Start a grow if we hit the load factor or have too many
@@ -1216,9 +1281,9 @@ private:
         const chain first = chain_for(hash);
         prefetch_bucket<1>(first.b);
         for (chain c = first; c.b; c.advance()) {
-            const std::uint64_t w = detail::load_tophash(c.t);
-            for (std::uint64_t m = detail::match_top(w, top); m; m &= m - 1) {
-                unsigned i = detail::first_slot(m);
+            const detail::tophash_group g(c.t);
+            for (detail::slot_mask m = g.match(top); m; m.drop_first()) {
+                unsigned i = m.first();
                 if (!eq_(key, key_at(c.b, i))) continue;
                 // key may refer to this very slot: do not use it from here on.
                 drop_key(c.b, i);
@@ -1226,7 +1291,7 @@ private:
                 c.t[i] = detail::empty_one;
                 // If the chain now ends in empty slots, turn them into emptyRest.
                 if (i == detail::bucket_cnt - 1) {
-                    if (*c.next && (*c.next)->tophash[0] != detail::empty_rest) goto not_last;
+                    if (c.next() && c.next()->tophash[0] != detail::empty_rest) goto not_last;
                 } else if (c.t[i + 1] != detail::empty_rest) {
                     goto not_last;
                 }
@@ -1235,7 +1300,7 @@ private:
                     if (i == 0) {
                         if (c.b == first.b) break;
                         bmap* const after = c.b;
-                        for (c = first; &(*c.next)->slots != after; c.advance()) {
+                        for (c = first; &c.next()->slots != after; c.advance()) {
                         }
                         i = detail::bucket_cnt - 1;
                     } else {
@@ -1247,7 +1312,7 @@ private:
                 if (--count_ == 0) hash0_ = detail::rand64();
                 return true;
             }
-            if (detail::has_empty_rest(w)) break;
+            if (g.has_empty_rest()) break;
         }
         return false;
     }
@@ -1299,7 +1364,7 @@ private:
         if constexpr (detail::nothrow_hash_v<Hash, K>) {
             // One bucket's entries at most: an emptyRest in the first bucket
             // says the chain after it is empty.
-            if (!iter_live && (detail::has_empty_rest(detail::load_tophash(ob.t)) || !*ob.next)) {
+            if (!iter_live && (detail::tophash_group(ob.t).has_empty_rest() || !ob.next())) {
                 evacuate_one(ob, oldbucket, newbit);
                 return;
             }
@@ -1355,7 +1420,7 @@ private:
         // Phase 2: move (no iterator: nothing can throw) or copy (an iterator
         // may read the old slots: a key or value copy may throw; then undo).
         const evac_dst x0{head(oldbucket), 0};
-        const evac_dst y0{same_size_ ? chain{nullptr, nullptr, nullptr} : head(oldbucket + newbit), 0};
+        const evac_dst y0{same_size_ ? chain{nullptr, nullptr} : head(oldbucket + newbit), 0};
         evac_dst xy[2] = {x0, y0};
         std::size_t j = 0;
         try {
@@ -1399,12 +1464,11 @@ private:
         std::uint64_t dw[2] = {0, 0};
         // Live slots: an old bucket not yet evacuated holds only empty and
         // live tophash bytes.
-        const std::uint64_t w = detail::load_tophash(ob.t);
-        for (std::uint64_t live = ~detail::match_empty(w) & detail::msb8; live; live &= live - 1) {
-            const unsigned i = detail::first_slot(live);
+        for (detail::slot_mask live = detail::tophash_group(ob.t).match_used(); live; live.drop_first()) {
+            const unsigned i = live.first();
             const unsigned y = same_size_ ? 0 : (hash_of(key_at(ob.b, i)) & newbit) != 0;
             move_entry(dst[y], di[y], ob.b, i, false);
-            dw[y] |= ((w >> (8 * i)) & 0xff) << (8 * di[y]++);
+            dw[y] |= std::uint64_t{ob.t[i]} << (8 * di[y]++);
         }
         std::memset(ob.t, detail::evacuated_empty, detail::bucket_cnt);
         detail::store_tophash(head(oldbucket).t, dw[0]);
@@ -1679,7 +1743,7 @@ private:
 
         map_ptr h_ = nullptr;  // null: done
         bmap* buckets_ = nullptr;
-        chain cur_{nullptr, nullptr, nullptr};  // the bucket being walked; b null: go to bucket_
+        chain cur_{nullptr, nullptr};  // the bucket being walked; b null: go to bucket_
         std::size_t start_bucket_ = 0;
         std::size_t bucket_ = 0;
         std::size_t check_bucket_ = detail::no_check;
