@@ -153,16 +153,18 @@ class slot_mask {
 public:
 #if defined(__SSE2__) && defined(__x86_64__)
     static constexpr unsigned shift = 0;
+    using bits = std::uint32_t;
 #else
     static constexpr unsigned shift = 3;
+    using bits = std::uint64_t;
 #endif
-    explicit slot_mask(std::uint64_t m) noexcept : m_(m) {}
+    explicit slot_mask(bits m) noexcept : m_(m) {}
     explicit operator bool() const noexcept { return m_ != 0; }
-    unsigned first() const noexcept { return static_cast<unsigned>(std::countr_zero(m_)) >> shift; }
+    std::size_t first() const noexcept { return static_cast<unsigned>(std::countr_zero(m_)) >> shift; }
     void drop_first() noexcept { m_ &= m_ - 1; }
 
 private:
-    std::uint64_t m_;
+    bits m_;
 };
 
 class tophash_group {
@@ -185,7 +187,7 @@ public:
         // one through a byte store and a wider reload, a store-forwarding
         // stall. Bytes 8-15 of both are zero and compare equal: masked off.
         const __m128i t = _mm_cvtsi64_si128(static_cast<long long>(lsb8 * top));
-        return slot_mask(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(g_, t))) & all);
+        return slot_mask(static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(t, g_))) & all);
 #else
         const std::uint64_t x = g_ ^ (lsb8 * top);
         return slot_mask((x - lsb8) & ~x & msb8);
@@ -206,10 +208,10 @@ public:
 
 private:
 #if defined(__SSE2__) && defined(__x86_64__)
-    static constexpr std::uint64_t all = 0xff;
-    std::uint64_t empty_bits() const noexcept {  // bytes <= 1: min(b, 1) == b
+    static constexpr std::uint32_t all = 0xff;
+    std::uint32_t empty_bits() const noexcept {  // bytes <= 1: min(b, 1) == b
         const __m128i le1 = _mm_cmpeq_epi8(_mm_min_epu8(g_, _mm_set1_epi8(1)), g_);
-        return static_cast<unsigned>(_mm_movemask_epi8(le1)) & all;
+        return static_cast<std::uint32_t>(_mm_movemask_epi8(le1)) & all;
     }
     __m128i g_;
 #else
@@ -705,8 +707,8 @@ public:
 
 private:
     // ---- slots ----
-    static void* kraw(bmap* b, unsigned i) noexcept { return b->keys + i * sizeof(KS); }
-    static void* vraw(bmap* b, unsigned i) noexcept {
+    static void* kraw(bmap* b, std::size_t i) noexcept { return b->keys + i * sizeof(KS); }
+    static void* vraw(bmap* b, std::size_t i) noexcept {
         if constexpr (val_empty) {
             (void)i;
             return b;
@@ -714,15 +716,15 @@ private:
             return b->vals.b + i * sizeof(VS);
         }
     }
-    static KS* kslot(bmap* b, unsigned i) noexcept { return std::launder(static_cast<KS*>(kraw(b, i))); }
-    static K& key_at(bmap* b, unsigned i) noexcept {
+    static KS* kslot(bmap* b, std::size_t i) noexcept { return std::launder(static_cast<KS*>(kraw(b, i))); }
+    static K& key_at(bmap* b, std::size_t i) noexcept {
         if constexpr (key_boxed)
             return (*kslot(b, i))->key;
         else
             return *kslot(b, i);
     }
     static inline std::conditional_t<val_empty, V, char> empty_value_{};
-    static V& val_at(bmap* b, unsigned i) noexcept {
+    static V& val_at(bmap* b, std::size_t i) noexcept {
         if constexpr (val_empty) {
             (void)b;
             (void)i;
@@ -1180,7 +1182,7 @@ private:
             // predicted not taken and a miss reads no bucket line.
             if (m) prefetch_bucket<0>(c.b);
             for (; m; m.drop_first()) {
-                unsigned i = m.first();
+                const std::size_t i = m.first();
                 if (eq_(key, key_at(c.b, i))) [[likely]]
                     return found(c.b, i);
             }
@@ -1195,7 +1197,14 @@ private:
         if (count_ == 0) return nullptr;
         if (detail::peek_flags(flags_) & detail::hash_writing) [[unlikely]]
             fatal("concurrent map read and map write");
-        return access(key, hash_of(key), [](bmap* b, unsigned i) { return &val_at(b, i); }, static_cast<V*>(nullptr));
+        return access(
+            key, hash_of(key),
+            [](bmap* b, std::size_t i) {
+                V* v = &val_at(b, i);
+                if (!v) __builtin_unreachable();  // lets a caller's null check go
+                return v;
+            },
+            static_cast<V*>(nullptr));
     }
 
     // ---- mapassign ----
