@@ -128,9 +128,10 @@ inline constexpr std::size_t load_factor_den = 2;
 
 inline constexpr bool is_empty_slot(std::uint8_t x) noexcept { return x <= empty_one; }
 
-inline constexpr std::uint8_t tophash(std::uint64_t hash) noexcept {
-    auto top = static_cast<std::uint8_t>(hash >> 56);
-    return top < min_top_hash ? static_cast<std::uint8_t>(top + min_top_hash) : top;
+// (As a 64-bit value below 256: no byte re-extension before the broadcast.)
+inline constexpr std::uint64_t tophash(std::uint64_t hash) noexcept {
+    const std::uint64_t top = hash >> 56;
+    return top < min_top_hash ? top + min_top_hash : top;
 }
 
 inline constexpr bool over_load_factor(std::size_t count, std::uint8_t B) noexcept {
@@ -181,7 +182,7 @@ public:
     // just above a true match (borrow); callers confirm with the key, and
     // such a byte is top^1 >= 4, never an empty slot, so the extra compare
     // reads a live key.
-    slot_mask match(std::uint8_t top) const noexcept {
+    slot_mask match(std::uint64_t top) const noexcept {
 #if defined(__SSE2__) && defined(__x86_64__)
         // The broadcast by multiply, not _mm_set1_epi8: GCC may build that
         // one through a byte store and a wider reload, a store-forwarding
@@ -229,13 +230,14 @@ inline void store_tophash(std::uint8_t* t, std::uint64_t w) noexcept {
     std::memcpy(t, &w, 8);
 }
 
-// hashWriting as a read sees it: a relaxed load of a byte another thread
-// may write. GCC moves no ordinary load across an atomic one, even a relaxed
-// one, so a loop of lookups checking the flag with std::atomic reloaded the
-// map's fields on every lookup (about ten more instructions each, and fewer
-// lookups in flight). An asm load reads the byte in place and clobbers
-// nothing else. ThreadSanitizer builds keep the atomic load, which TSan sees.
-inline std::uint8_t peek_flags(const std::atomic<std::uint8_t>& f) noexcept {
+// Whether hashWriting is set, as a read sees it: a relaxed load of a byte
+// another thread may write. GCC moves no ordinary load across an atomic one,
+// even a relaxed one, so a loop of lookups checking the flag with std::atomic
+// reloaded the map's fields on every lookup (about ten more instructions
+// each, and fewer lookups in flight). An asm load reads the byte in place and
+// clobbers nothing else; on x86-64 it is a single test whose flag the branch
+// uses. ThreadSanitizer builds keep the atomic load, which TSan sees.
+inline bool peek_writing(const std::atomic<std::uint8_t>& f) noexcept {
     [[maybe_unused]] bool tsan = false;
 #if defined(__SANITIZE_THREAD__)
     tsan = true;
@@ -244,18 +246,20 @@ inline std::uint8_t peek_flags(const std::atomic<std::uint8_t>& f) noexcept {
     tsan = true;
 #endif
 #endif
-#if defined(__x86_64__) || defined(__aarch64__)
+#if defined(__x86_64__)
+    if (!tsan) {
+        bool set;
+        asm volatile("testb %[w], %[f]" : "=@ccnz"(set) : [f] "m"(f), [w] "i"(hash_writing));
+        return set;
+    }
+#elif defined(__aarch64__)
     if (!tsan) {
         unsigned v;
-#if defined(__x86_64__)
-        asm volatile("movzbl %1, %0" : "=r"(v) : "m"(f));
-#else
         asm volatile("ldrb %w0, %1" : "=r"(v) : "Q"(f));
-#endif
-        return static_cast<std::uint8_t>(v);
+        return (v & hash_writing) != 0;
     }
 #endif
-    return f.load(std::memory_order_relaxed);
+    return (f.load(std::memory_order_relaxed) & hash_writing) != 0;
 }
 
 
@@ -1195,7 +1199,7 @@ private:
     template <class KK>
     V* find_impl(const KK& key) const {
         if (count_ == 0) return nullptr;
-        if (detail::peek_flags(flags_) & detail::hash_writing) [[unlikely]]
+        if (detail::peek_writing(flags_)) [[unlikely]]
             fatal("concurrent map read and map write");
         return access(
             key, hash_of(key),
@@ -1670,7 +1674,7 @@ private:
 
         void next() {
             const map& h = *h_;
-            if (detail::peek_flags(h.flags_) & detail::hash_writing) [[unlikely]]
+            if (detail::peek_writing(h.flags_)) [[unlikely]]
                 fatal("concurrent map iteration and map write");
             std::size_t bucket = bucket_;
             chain c = cur_;
