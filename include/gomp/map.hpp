@@ -1357,7 +1357,9 @@ private:
             if (oldbuckets_) evacuate(nevacuate_);
         } else {
             prefetch_evacuation(ob);
-            __builtin_prefetch(&ctl(oldbuckets_, ob));
+            // Its overflow bucket's address comes with the control entry:
+            // ask for it as soon as that arrives, also behind the evacuation.
+            if (const obucket* o = ctl(oldbuckets_, ob).overflow) prefetch_overflow(o);
             evacuate(nevacuate_);
             if (oldbuckets_) evacuate(ob);
         }
