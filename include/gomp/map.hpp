@@ -27,9 +27,9 @@
 // buckets (tooManyOverflowBuckets: deletes left chains long and sparse),
 // allocates a new bucket array (twice the size, or the same size to compact)
 // and keeps the old one as oldbuckets. Nothing moves yet: every later write
-// first evacuates the old bucket it is about to use and then one more, in
-// order (growWork), so a grow costs each write O(1) and no single insert
-// rehashes the whole table. Lookups during a grow read the old bucket until
+// first evacuates the old bucket it is about to use and one more, the lowest
+// not yet evacuated (growWork; gomp does that one first, see grow_work), so
+// a grow costs each write O(1) and no single insert rehashes the whole table. Lookups during a grow read the old bucket until
 // it is evacuated. When the last old bucket is done, the old array is freed.
 //
 // Invariants:
@@ -201,7 +201,7 @@ public:
     // Whether some slot is emptyRest: nothing after it in the chain.
     bool has_empty_rest() const noexcept {
 #if defined(__SSE2__) && defined(__x86_64__)
-        return (_mm_movemask_epi8(_mm_cmpeq_epi8(g_, _mm_setzero_si128())) & 0xff) != 0;
+        return (static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(g_, _mm_setzero_si128()))) & all) != 0;
 #else
         return ((g_ - lsb8) & ~g_ & msb8) != 0;
 #endif
@@ -1357,25 +1357,20 @@ private:
             if (oldbuckets_) evacuate(nevacuate_);
         } else {
             prefetch_evacuation(ob);
-            // Its overflow bucket's address comes with the control entry:
-            // ask for it as soon as that arrives, also behind the evacuation.
-            if (const obucket* o = ctl(oldbuckets_, ob).overflow) prefetch_overflow(o);
             evacuate(nevacuate_);
             if (oldbuckets_) evacuate(ob);
         }
         // The next write's nevacuate is known now: ask for its lines, so that
         // they arrive while the program runs up to that write. (With this
         // and the prefetches in evacuate and evacuate_chain, map_insert_p999
-        // went from about 2x absl's to about 1.3x.)
-        if (oldbuckets_) {
-            prefetch_evacuation(nevacuate_);
-            if (const obucket* o = ctl(oldbuckets_, nevacuate_).overflow) prefetch_overflow(o);
-        }
+        // went from about 2x absl's to 1.1-1.4x.)
+        if (oldbuckets_) prefetch_evacuation(nevacuate_);
     }
-    // Asks for the lines evacuating oldbucket reads or writes, but its
-    // control entry (read at once) and overflow buckets: the old bucket, both
-    // destinations and their control entries (a store that misses holds up
-    // the stores behind it). Always inlined: GCC finds a function of
+    // Asks for the lines evacuating oldbucket reads or writes: the old
+    // bucket, both destinations and their control entries (a store that
+    // misses holds up the stores behind it), and the first overflow bucket,
+    // whose address comes with the old control entry (the load that waits
+    // for it holds up nothing else). Always inlined: GCC finds a function of
     // prefetches alone free of side effects and drops calls to it.
     [[gnu::always_inline]] void prefetch_evacuation(std::size_t oldbucket) const noexcept {
         prefetch_bucket<0>(oldbuckets_ + oldbucket);
@@ -1386,6 +1381,7 @@ private:
             prefetch_bucket<1>(buckets_ + y);
             __builtin_prefetch(&ctl(buckets_, y), 1);
         }
+        if (const obucket* o = ctl(oldbuckets_, oldbucket).overflow) prefetch_overflow(o);
     }
     void finish_grow() {
         while (oldbuckets_) evacuate(nevacuate_);
