@@ -1363,7 +1363,7 @@ private:
         // The next write's nevacuate is known now: ask for its lines, so that
         // they arrive while the program runs up to that write. (With this
         // and the prefetches in evacuate and evacuate_chain, map_insert_p999
-        // went from about 2x absl's to 1.1-1.4x.)
+        // went from about 2x absl's to 0.8-1.4x, swinging with the host.)
         if (oldbuckets_) prefetch_evacuation(nevacuate_);
     }
     // Asks for the lines evacuating oldbucket reads or writes: the old
