@@ -41,7 +41,8 @@
 //  * A new bucket receives entries only after its old bucket was evacuated:
 //    evacuation always starts from an empty destination.
 //  * count is the number of live entries; hashWriting is set exactly while a
-//    write runs (Go's concurrent-misuse check).
+//    write runs (Go's concurrent-misuse check); growing_flag, gomp's, exactly
+//    while oldbuckets is set, and mask is 2^B - 1 (set_B, set_oldbuckets).
 //
 // Iteration (mapiterinit / mapiternext). An iterator starts at a random
 // bucket and a random slot offset, walks the bucket array it saw at start
@@ -119,6 +120,9 @@ inline constexpr std::uint8_t evacuated_empty = 4;
 inline constexpr std::uint8_t min_top_hash = 5;
 
 inline constexpr std::uint8_t hash_writing = 4;  // Go's flag value
+// gomp's own flag: set exactly while oldbuckets is (a grow runs), so that a
+// lookup tests "growing or being written" with the one load and branch.
+inline constexpr std::uint8_t growing_flag = 16;
 
 inline constexpr std::size_t no_check = ~std::size_t{0};
 
@@ -237,7 +241,8 @@ inline void store_tophash(std::uint8_t* t, std::uint64_t w) noexcept {
 // each, and fewer lookups in flight). An asm load reads the byte in place and
 // clobbers nothing else; on x86-64 it is a single test whose flag the branch
 // uses. ThreadSanitizer builds keep the atomic load, which TSan sees.
-inline bool peek_writing(const std::atomic<std::uint8_t>& f) noexcept {
+template <std::uint8_t Bits = hash_writing>
+inline bool peek_flags(const std::atomic<std::uint8_t>& f) noexcept {
     [[maybe_unused]] bool tsan = false;
 #if defined(__SANITIZE_THREAD__)
     tsan = true;
@@ -249,17 +254,17 @@ inline bool peek_writing(const std::atomic<std::uint8_t>& f) noexcept {
 #if defined(__x86_64__)
     if (!tsan) {
         bool set;
-        asm volatile("testb %[w], %[f]" : "=@ccnz"(set) : [f] "m"(f), [w] "i"(hash_writing));
+        asm volatile("testb %[w], %[f]" : "=@ccnz"(set) : [f] "m"(f), [w] "i"(Bits));
         return set;
     }
 #elif defined(__aarch64__)
     if (!tsan) {
         unsigned v;
         asm volatile("ldrb %w0, %1" : "=r"(v) : "Q"(f));
-        return (v & hash_writing) != 0;
+        return (v & Bits) != 0;
     }
 #endif
-    return (f.load(std::memory_order_relaxed) & hash_writing) != 0;
+    return (f.load(std::memory_order_relaxed) & Bits) != 0;
 }
 
 
@@ -472,7 +477,7 @@ public:
         : hash0_(detail::rand64()), hash_(h), eq_(eq) {
         std::uint8_t B = 0;
         while (detail::over_load_factor(hint, B)) ++B;
-        B_ = B;
+        set_B(B);
         if (B != 0) buckets_ = alloc_array(B);
     }
 
@@ -644,13 +649,13 @@ public:
             retire(buckets_);
             retire(oldbuckets_);
             buckets_ = nullptr;
-            B_ = 0;
+            set_B(0);
         } else {
             collect();
             if (oldbuckets_) free_array(oldbuckets_);
             reset_array(buckets_);
         }
-        oldbuckets_ = nullptr;
+        set_oldbuckets(nullptr);
         same_size_ = false;
         nevacuate_ = 0;
         noverflow_ = 0;
@@ -671,7 +676,7 @@ public:
             bmap* a = alloc_array(target);
             if (buckets_) free_array(buckets_);
             buckets_ = a;
-            B_ = target;
+            set_B(target);
             noverflow_ = 0;
             return;
         }
@@ -845,6 +850,18 @@ private:
     }
 
     static std::size_t bucket_mask(std::uint8_t B) noexcept { return (std::size_t{1} << B) - 1; }
+    // B_ and oldbuckets_ change only through these, which keep mask_ and
+    // growing_flag, the lookup's shortcuts to them, in step.
+    void set_B(std::uint8_t B) noexcept {
+        B_ = B;
+        mask_ = bucket_mask(B);
+    }
+    void set_oldbuckets(bmap* old) noexcept {
+        oldbuckets_ = old;
+        const std::uint8_t f = flags_.load(std::memory_order_relaxed);
+        flags_.store(static_cast<std::uint8_t>(old ? f | detail::growing_flag : f & ~detail::growing_flag),
+                     std::memory_order_relaxed);
+    }
     std::size_t noldbuckets() const noexcept { return std::size_t{1} << (same_size_ ? B_ : B_ - 1); }
     std::size_t oldbucket_mask() const noexcept { return noldbuckets() - 1; }
     bool evacuated(std::size_t oldbucket) const noexcept {
@@ -1116,7 +1133,8 @@ private:
             delete kb;
         }
         delete fwd_;
-        buckets_ = oldbuckets_ = nullptr;
+        buckets_ = nullptr;
+        set_oldbuckets(nullptr);
         fwd_ = nullptr;
         count_ = 0;
     }
@@ -1125,10 +1143,12 @@ private:
         count_ = std::exchange(o.count_, 0);
         hash0_ = o.hash0_;
         o.hash0_ = detail::rand64();
-        B_ = std::exchange(o.B_, 0);
+        set_B(o.B_);
+        o.set_B(0);
         same_size_ = std::exchange(o.same_size_, false);
         noverflow_ = std::exchange(o.noverflow_, 0);
-        oldbuckets_ = std::exchange(o.oldbuckets_, nullptr);
+        set_oldbuckets(o.oldbuckets_);
+        o.set_oldbuckets(nullptr);
         nevacuate_ = std::exchange(o.nevacuate_, 0);
         retired_ = std::exchange(o.retired_, nullptr);
         graveyard_ = std::exchange(o.graveyard_, nullptr);
@@ -1169,7 +1189,7 @@ private:
     // ---- mapaccess ----
     // The bucket chain that holds key's hash: the old one until evacuated.
     chain chain_for(std::uint64_t hash) const noexcept {
-        const std::size_t m = bucket_mask(B_);
+        const std::size_t m = mask_;
         if (oldbuckets_) [[unlikely]] {
             const std::size_t ob = hash & (same_size_ ? m : m >> 1);
             if (!evacuated(ob)) return old_head(ob);
@@ -1179,8 +1199,11 @@ private:
     // mapaccess: found(b, i) for key's slot, or absent.
     template <class KK, class Found, class R>
     R access(const KK& key, std::uint64_t hash, Found found, R absent) const {
-        const std::uint8_t top = detail::tophash(hash);
-        chain c = chain_for(hash);
+        return access_chain(key, detail::tophash(hash), chain_for(hash), found, absent);
+    }
+    // The same along chain c, the one that holds key's hash (tophash top).
+    template <class KK, class Found, class R>
+    R access_chain(const KK& key, const std::uint8_t top, chain c, Found found, R absent) const {
         for (;;) {
             const detail::tophash_group g(c.t);
             detail::slot_mask m = g.match(top);
@@ -1202,17 +1225,29 @@ private:
     }
     template <class KK>
     V* find_impl(const KK& key) const {
+        // A run of independent lookups (hits go to memory) is bound by how
+        // many fit in the CPU's load queue at once, so the common lookup
+        // makes few loads:
+        //  * the map's fields it needs are read before any branch: loads
+        //    that every call makes are ones GCC can hoist out of a caller's
+        //    loop of lookups (it leaves those behind a branch in the loop);
+        //  * one test of the flags byte covers both rare cases, a grow in
+        //    progress (growing_flag, instead of loading oldbuckets_) and a
+        //    concurrent write.
+        bmap* const bk = buckets_;
+        const std::size_t mask = mask_;
+        const std::uint64_t hash = hash_of(key);
         if (count_ == 0) return nullptr;
-        if (detail::peek_writing(flags_)) [[unlikely]]
-            fatal("concurrent map read and map write");
-        return access(
-            key, hash_of(key),
-            [](bmap* b, std::size_t i) {
-                V* v = &val_at(b, i);
-                if (!v) __builtin_unreachable();  // lets a caller's null check go
-                return v;
-            },
-            static_cast<V*>(nullptr));
+        const auto found = [](bmap* b, std::size_t i) {
+            V* v = &val_at(b, i);
+            if (!v) __builtin_unreachable();  // lets a caller's null check go
+            return v;
+        };
+        if (detail::peek_flags<detail::hash_writing | detail::growing_flag>(flags_)) [[unlikely]] {
+            if (detail::peek_flags(flags_)) fatal("concurrent map read and map write");
+            return access(key, hash, found, static_cast<V*>(nullptr));
+        }
+        return access_chain(key, detail::tophash(hash), head(bk, hash & mask), found, static_cast<V*>(nullptr));
     }
 
     // ---- mapassign ----
@@ -1229,7 +1264,7 @@ private:
             buckets_ = alloc_array(B_);
         const std::uint8_t top = detail::tophash(hash);
         for (;;) {
-            const std::size_t bucket = hash & bucket_mask(B_);
+            const std::size_t bucket = hash & mask_;
             if (oldbuckets_) [[unlikely]]
                 grow_work(bucket);
             else
@@ -1288,7 +1323,7 @@ private:
             collect();
         if (oldbuckets_) [[unlikely]] {
             try {
-                grow_work(hash & bucket_mask(B_));
+                grow_work(hash & mask_);
             } catch (...) {
                 // The grow can wait for the next write; the delete can still be
                 // done in whichever bucket holds the key now.
@@ -1337,9 +1372,9 @@ private:
     // ---- growth ----
     void hash_grow(bool bigger) {
         bmap* nb = alloc_array(static_cast<std::uint8_t>(B_ + (bigger ? 1 : 0)));  // may throw: nothing changed
-        oldbuckets_ = buckets_;
+        set_oldbuckets(buckets_);
         buckets_ = nb;
-        B_ = static_cast<std::uint8_t>(B_ + (bigger ? 1 : 0));
+        set_B(static_cast<std::uint8_t>(B_ + (bigger ? 1 : 0)));
         same_size_ = !bigger;
         nevacuate_ = 0;
         noverflow_ = 0;
@@ -1604,7 +1639,7 @@ private:
         if (nevacuate_ == newbit) {
             // Grow done: the old array goes (or waits for the iterators).
             retire(oldbuckets_);
-            oldbuckets_ = nullptr;
+            set_oldbuckets(nullptr);
             same_size_ = false;
         }
     }
@@ -1709,7 +1744,7 @@ private:
 
         void next() {
             const map& h = *h_;
-            if (detail::peek_writing(h.flags_)) [[unlikely]]
+            if (detail::peek_flags(h.flags_)) [[unlikely]]
                 fatal("concurrent map iteration and map write");
             std::size_t bucket = bucket_;
             chain c = cur_;
@@ -1806,10 +1841,11 @@ private:
     bmap* buckets_ = nullptr;  // 2^B buckets; null until the first insert
     std::size_t count_ = 0;    // live entries: len(m)
     std::uint64_t hash0_;      // the seed
+    std::size_t mask_ = 0;     // 2^B - 1 (set_B)
     std::uint8_t B_ = 0;       // log2 of the bucket count
     bool same_size_ = false;   // the running grow keeps the size
     bool pending_ = false;     // something is kept for iterators (collect() has work)
-    std::atomic<std::uint8_t> flags_{0};  // hashWriting; relaxed, best effort, as Go
+    std::atomic<std::uint8_t> flags_{0};  // hashWriting, growing_flag; relaxed, best effort, as Go
     std::uint16_t noverflow_ = 0;         // overflow buckets, approximately
     bmap* oldbuckets_ = nullptr;          // the previous array while growing
     std::size_t nevacuate_ = 0;           // old buckets below this are evacuated
