@@ -29,8 +29,9 @@
 // and keeps the old one as oldbuckets. Nothing moves yet: every later write
 // first evacuates the old bucket it is about to use and one more, the lowest
 // not yet evacuated (growWork; gomp does that one first, see grow_work), so
-// a grow costs each write O(1) and no single insert rehashes the whole table. Lookups during a grow read the old bucket until
-// it is evacuated. When the last old bucket is done, the old array is freed.
+// a grow costs each write O(1) and no single insert rehashes the whole
+// table. Lookups during a grow read the old bucket until it is evacuated.
+// When the last old bucket is done, the old array is freed.
 //
 // Invariants:
 //  * Entries never move within or between buckets except by evacuation.
@@ -42,7 +43,7 @@
 //    evacuation always starts from an empty destination.
 //  * count is the number of live entries; hashWriting is set exactly while a
 //    write runs (Go's concurrent-misuse check); growing_flag, gomp's, exactly
-//    while oldbuckets is set, and mask is 2^B - 1 (set_B, set_oldbuckets).
+//    while oldbuckets is set (set_oldbuckets).
 //
 // Iteration (mapiterinit / mapiternext). An iterator starts at a random
 // bucket and a random slot offset, walks the bucket array it saw at start
@@ -235,12 +236,13 @@ inline void store_tophash(std::uint8_t* t, std::uint64_t w) noexcept {
 }
 
 // Whether any of Bits (default hashWriting) is set in the flags byte, as a
-// read sees it: a relaxed load of a byte another thread may write. GCC moves no ordinary load across an atomic one,
-// even a relaxed one, so a loop of lookups checking the flag with std::atomic
-// reloaded the map's fields on every lookup (about ten more instructions
-// each, and fewer lookups in flight). An asm load reads the byte in place and
-// clobbers nothing else; on x86-64 it is a single test whose flag the branch
-// uses. ThreadSanitizer builds keep the atomic load, which TSan sees.
+// read sees it: a relaxed load of a byte another thread may write. GCC moves
+// no ordinary load across an atomic one, even a relaxed one, so a loop of
+// lookups checking the flag with std::atomic reloaded the map's fields on
+// every lookup (about ten more instructions each, and fewer lookups in
+// flight). An asm load reads the byte in place and clobbers nothing else; on
+// x86-64 it is a single test whose flag the branch uses. ThreadSanitizer
+// builds keep the atomic load, which TSan sees.
 template <std::uint8_t Bits = hash_writing>
 inline bool peek_flags(const std::atomic<std::uint8_t>& f) noexcept {
     [[maybe_unused]] bool tsan = false;
@@ -477,7 +479,7 @@ public:
         : hash0_(detail::rand64()), hash_(h), eq_(eq) {
         std::uint8_t B = 0;
         while (detail::over_load_factor(hint, B)) ++B;
-        set_B(B);
+        B_ = B;
         if (B != 0) buckets_ = alloc_array(B);
     }
 
@@ -649,7 +651,7 @@ public:
             retire(buckets_);
             retire(oldbuckets_);
             buckets_ = nullptr;
-            set_B(0);
+            B_ = 0;
         } else {
             collect();
             if (oldbuckets_) free_array(oldbuckets_);
@@ -676,7 +678,7 @@ public:
             bmap* a = alloc_array(target);
             if (buckets_) free_array(buckets_);
             buckets_ = a;
-            set_B(target);
+            B_ = target;
             noverflow_ = 0;
             return;
         }
@@ -850,12 +852,8 @@ private:
     }
 
     static std::size_t bucket_mask(std::uint8_t B) noexcept { return (std::size_t{1} << B) - 1; }
-    // B_ and oldbuckets_ change only through these, which keep mask_ and
-    // growing_flag, the lookup's shortcuts to them, in step.
-    void set_B(std::uint8_t B) noexcept {
-        B_ = B;
-        mask_ = bucket_mask(B);
-    }
+    // oldbuckets_ changes only through this, which keeps growing_flag, the
+    // lookup's shortcut to it, in step.
     void set_oldbuckets(bmap* old) noexcept {
         oldbuckets_ = old;
         const std::uint8_t f = flags_.load(std::memory_order_relaxed);
@@ -1143,8 +1141,7 @@ private:
         count_ = std::exchange(o.count_, 0);
         hash0_ = o.hash0_;
         o.hash0_ = detail::rand64();
-        set_B(o.B_);
-        o.set_B(0);
+        B_ = std::exchange(o.B_, 0);
         same_size_ = std::exchange(o.same_size_, false);
         noverflow_ = std::exchange(o.noverflow_, 0);
         set_oldbuckets(o.oldbuckets_);
@@ -1189,7 +1186,7 @@ private:
     // ---- mapaccess ----
     // The bucket chain that holds key's hash: the old one until evacuated.
     chain chain_for(std::uint64_t hash) const noexcept {
-        const std::size_t m = mask_;
+        const std::size_t m = bucket_mask(B_);
         if (oldbuckets_) [[unlikely]] {
             const std::size_t ob = hash & (same_size_ ? m : m >> 1);
             if (!evacuated(ob)) return old_head(ob);
@@ -1229,14 +1226,15 @@ private:
         // many the core keeps in flight, which its load queue and reorder
         // buffer limit; fewer loads measured faster (9 to 5: about 32 to
         // 29 ns a hit), so the common lookup makes few:
-        //  * the map's fields it needs are read before any branch: loads
-        //    that every call makes are ones GCC can hoist out of a caller's
-        //    loop of lookups (it leaves those behind a branch in the loop);
+        //  * the map's fields it needs (buckets, B, hash0) are read before
+        //    any branch: loads that every call makes are ones GCC can hoist,
+        //    with the mask computed from B, out of a caller's loop of
+        //    lookups (it leaves those behind a branch in the loop);
         //  * one test of the flags byte covers both rare cases, a grow in
         //    progress (growing_flag, instead of loading oldbuckets_) and a
         //    concurrent write.
         bmap* const bk = buckets_;
-        const std::size_t mask = mask_;
+        const std::size_t mask = bucket_mask(B_);
         const std::uint64_t hash = hash_of(key);
         if (count_ == 0) return nullptr;
         const auto found = [](bmap* b, std::size_t i) {
@@ -1265,7 +1263,7 @@ private:
             buckets_ = alloc_array(B_);
         const std::uint8_t top = detail::tophash(hash);
         for (;;) {
-            const std::size_t bucket = hash & mask_;
+            const std::size_t bucket = hash & bucket_mask(B_);
             if (oldbuckets_) [[unlikely]]
                 grow_work(bucket);
             else
@@ -1324,7 +1322,7 @@ private:
             collect();
         if (oldbuckets_) [[unlikely]] {
             try {
-                grow_work(hash & mask_);
+                grow_work(hash & bucket_mask(B_));
             } catch (...) {
                 // The grow can wait for the next write; the delete can still be
                 // done in whichever bucket holds the key now.
@@ -1375,7 +1373,7 @@ private:
         bmap* nb = alloc_array(static_cast<std::uint8_t>(B_ + (bigger ? 1 : 0)));  // may throw: nothing changed
         set_oldbuckets(buckets_);
         buckets_ = nb;
-        set_B(static_cast<std::uint8_t>(B_ + (bigger ? 1 : 0)));
+        B_ = static_cast<std::uint8_t>(B_ + (bigger ? 1 : 0));
         same_size_ = !bigger;
         nevacuate_ = 0;
         noverflow_ = 0;
@@ -1842,7 +1840,6 @@ private:
     bmap* buckets_ = nullptr;  // 2^B buckets; null until the first insert
     std::size_t count_ = 0;    // live entries: len(m)
     std::uint64_t hash0_;      // the seed
-    std::size_t mask_ = 0;     // 2^B - 1 (set_B)
     std::uint8_t B_ = 0;       // log2 of the bucket count
     bool same_size_ = false;   // the running grow keeps the size
     bool pending_ = false;     // something is kept for iterators (collect() has work)
