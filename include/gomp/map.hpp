@@ -234,6 +234,35 @@ inline void store_tophash(std::uint8_t* t, std::uint64_t w) noexcept {
     if constexpr (std::endian::native == std::endian::big) w = __builtin_bswap64(w);
     std::memcpy(t, &w, 8);
 }
+inline std::uint64_t load_tophash(const std::uint8_t* t) noexcept {
+    std::uint64_t w;
+    std::memcpy(&w, t, 8);
+    if constexpr (std::endian::native == std::endian::big) w = __builtin_bswap64(w);
+    return w;
+}
+
+// mapdelete's marking, on a bucket's tophash word w (byte i for slot i)
+// whose slot i is being emptied: slot i becomes emptyOne; if rest (every
+// slot after i in the chain is empty), slot i and the run of emptyOne slots
+// just below it become emptyRest instead. Sets whole when that run reaches
+// slot 0 (it may go on in the bucket before). Computed without a branch on
+// the bytes: which case holds is a coin toss, and a mispredicted branch that
+// waits on a load from memory holds up the deletes behind it.
+inline std::uint64_t empty_slot(std::uint64_t w, unsigned i, bool rest, bool& whole) noexcept {
+    static_assert(empty_rest == 0 && empty_one == 1);
+    const unsigned sh = 8 * i;
+    w = (w & ~(std::uint64_t{0xff} << sh)) | (std::uint64_t{empty_one} << sh);
+    // Bit 0 of each byte below slot i that is not emptyOne, smeared down:
+    // the bytes at or below the highest such one, where the run stops.
+    const std::uint64_t x = w ^ lsb8;  // 0: emptyOne
+    std::uint64_t stop = (((((x & ~msb8) + ~msb8) | x) & msb8) >> 7) & ((std::uint64_t{1} << sh) - 1);
+    stop |= stop >> 8;
+    stop |= stop >> 16;
+    stop |= stop >> 32;
+    const std::uint64_t run = lsb8 & (~std::uint64_t{0} >> (56 - sh)) & ~stop;  // bit 0 of its bytes
+    whole = rest && stop == 0;
+    return w & ~(run & (std::uint64_t{0} - rest));  // emptyOne (1) & ~1: emptyRest (0)
+}
 
 // Whether any of Bits (default hashWriting) is set in the flags byte, as a
 // read sees it: a relaxed load of a byte another thread may write. GCC moves
@@ -899,6 +928,10 @@ private:
 #endif
         raw = std::calloc(1, bytes);
         if (!raw) throw std::bad_alloc();
+        // calloc hands a large block over fresh from mmap, unfaulted: touch
+        // its pages now, so that the allocating write takes their faults
+        // instead of hundreds of later inserts taking one each.
+        for (std::size_t off = 0; off < bytes; off += 4096) static_cast<volatile char*>(raw)[off] = 0;
         auto p = reinterpret_cast<std::uintptr_t>(raw);
         p = (p + bucket_align - 1) & ~(bucket_align - 1);
         return reinterpret_cast<void*>(p);
@@ -1178,6 +1211,11 @@ private:
         for (std::size_t off = 0; off < sizeof(bmap); off += 64) __builtin_prefetch(p + off, RW);
         if constexpr (sizeof(bmap) % 64 != 0) __builtin_prefetch(p + sizeof(bmap) - 1, RW);
     }
+    [[gnu::always_inline]] static void prefetch_keys(const bmap* b) noexcept {
+        const char* p = reinterpret_cast<const char*>(b->keys);
+        for (std::size_t off = 0; off < sizeof(b->keys); off += 64) __builtin_prefetch(p + off);
+        if constexpr (sizeof(b->keys) % 64 != 0) __builtin_prefetch(p + sizeof(b->keys) - 1);
+    }
     [[gnu::always_inline]] static void prefetch_overflow(const obucket* o) noexcept {
         const char* p = reinterpret_cast<const char*>(o);
         for (std::size_t off = 0; off < sizeof(obucket); off += 64) __builtin_prefetch(p + off);
@@ -1330,7 +1368,11 @@ private:
         }
         const std::uint8_t top = detail::tophash(hash);
         const chain first = chain_for(hash);
-        prefetch_bucket<1>(first.b);
+        // It reads the keys; the values only if they have a destructor to run.
+        if constexpr (val_boxed || !std::is_trivially_destructible_v<V>)
+            prefetch_bucket<1>(first.b);
+        else
+            prefetch_keys(first.b);
         for (chain c = first; c.b; c.advance()) {
             const detail::tophash_group g(c.t);
             for (detail::slot_mask m = g.match(top); m; m.drop_first()) {
@@ -1339,27 +1381,24 @@ private:
                 // key may refer to this very slot: do not use it from here on.
                 drop_key(c.b, i);
                 destroy_val(c.b, i);
-                c.t[i] = detail::empty_one;
-                // If the chain now ends in empty slots, turn them into emptyRest.
-                if (i == detail::bucket_cnt - 1) {
-                    if (c.next() && c.next()->tophash[0] != detail::empty_rest) goto not_last;
-                } else if (c.t[i + 1] != detail::empty_rest) {
-                    goto not_last;
-                }
-                for (;;) {
-                    c.t[i] = detail::empty_rest;
-                    if (i == 0) {
-                        if (c.b == first.b) break;
-                        bmap* const after = c.b;
-                        for (c = first; &c.next()->slots != after; c.advance()) {
-                        }
-                        i = detail::bucket_cnt - 1;
-                    } else {
-                        --i;
+                // The chain after slot i is empty if the next slot is emptyRest
+                // (slot 7: if no overflow bucket follows, or its first is).
+                const std::uint64_t w = detail::load_tophash(c.t);
+                bool rest = (((w >> (8 * i)) >> 8) & 0xff) == detail::empty_rest;  // slot 7: 0
+                if ((i == detail::bucket_cnt - 1) & (c.next() != nullptr)) [[unlikely]]
+                    rest = c.next()->tophash[0] == detail::empty_rest;
+                bool whole;
+                detail::store_tophash(c.t, detail::empty_slot(w, i, rest, whole));
+                // Rare: the emptyRest run filled an overflow bucket and goes on
+                // in the one before it.
+                while (c.b != first.b && whole) [[unlikely]] {
+                    bmap* const after = c.b;
+                    for (c = first; &c.next()->slots != after; c.advance()) {
                     }
-                    if (c.t[i] != detail::empty_one) break;
+                    unsigned j = detail::bucket_cnt;
+                    while (j > 0 && c.t[j - 1] == detail::empty_one) c.t[--j] = detail::empty_rest;
+                    whole = j == 0;
                 }
-            not_last:
                 if (--count_ == 0) hash0_ = detail::rand64();
                 return true;
             }
