@@ -9,11 +9,12 @@
 //
 // One departure from Go's layout: Go's bmap starts with the tophash bytes
 // and ends with the overflow pointer. Here the 2^B buckets of an array keep
-// those two out of line, in a dense control array (bctl, 16 bytes a bucket)
-// before the slots; only overflow buckets (obucket) carry them inline. A
-// lookup reads the control entry first (2^18 buckets: 4 MiB of control, 32
-// MiB of slots), so a miss usually touches no bucket at all, a hit touches
-// just its key's and value's lines, and a delete writes no bucket line.
+// those two out of line, in two dense arrays before the slots (tophash words,
+// 8 bytes a bucket; overflow pointers); only overflow buckets (obucket) carry
+// them inline. A lookup reads the tophash word first (2^18 buckets: 2 MiB of
+// tophash, 32 MiB of slots), so a miss usually touches no bucket at all, a
+// hit touches just its key's and value's lines, and a delete writes no
+// bucket line.
 //
 //   tophash values below minTopHash are states, not hashes:
 //     emptyRest      0  empty, and so is every later slot and overflow bucket
@@ -362,7 +363,7 @@ template <class VS>
 struct value_block<VS, true> {};
 
 // A bucket's slots (Go's bmap less its tophash bytes and overflow pointer,
-// which a bucket of the array keeps out of line; see map::ctl). KS/VS are
+// which a bucket of the array keeps out of line; see map::head). KS/VS are
 // the stored key/value representations: the type itself, or a pointer to a
 // boxed one. Aligned to 8 at least: a slot id is the address | the index.
 template <class KS, class VS, bool VEmpty>
@@ -376,12 +377,6 @@ struct obucket {
     std::uint8_t tophash[bucket_cnt];
     obucket* overflow;
     bmap<KS, VS, VEmpty> slots;
-};
-// The rest of a bucket of the array, kept out of line (map::ctl).
-template <class O>
-struct bctl {
-    std::uint8_t tophash[bucket_cnt];
-    O* overflow;
 };
 
 }  // namespace detail
@@ -466,7 +461,6 @@ class map {
     using VS = std::conditional_t<val_boxed, V*, V>;
     using bmap = detail::bmap<KS, VS, val_empty>;
     using obucket = detail::obucket<KS, VS, val_empty>;
-    using bctl = detail::bctl<obucket>;
 
     // A bucket array: this header sits just before bucket 0.
     struct chunk_hdr {
@@ -734,7 +728,7 @@ public:
         std::size_t n = 0;
         if (buckets_)
             for (std::size_t i = 0; i < bucket_count(); ++i)
-                for (const obucket* o = ctl(buckets_, i).overflow; o; o = o->overflow) ++n;
+                for (const obucket* o = head(i).next(); o; o = o->overflow) ++n;
         return n;
     }
     bool growing() const noexcept { return oldbuckets_ != nullptr; }
@@ -949,21 +943,26 @@ private:
 
     // An array of 2^B buckets in one allocation:
     //
-    //   2^B bctl (bucket 2^B-1's first, bucket 0's last) | array_hdr |
+    //   2^B overflow pointers | 2^B tophash words | array_hdr |
     //   2^B bmap (slots only) | 2^(B-4) obucket (B >= 4: the overflow pool)
     //
     // The buckets' tophash bytes and overflow pointers live out of line, in
-    // a dense control array before the header (bctl, 16 bytes a bucket):
-    // 4 MiB for 2^18 buckets, against 32 MiB of slots, so the line a lookup
-    // reads first is likely cached. A miss then usually ends without
-    // touching a bucket, a hit reads only its key's and value's lines (a
-    // bucket of int64 pairs is exactly two), and a delete writes no bucket
-    // line. Overflow buckets (obucket) keep Go's layout: tophash, overflow
-    // pointer, slots. Zeroed: every tophash byte starts as emptyRest.
+    // two dense control arrays before the header, each running backwards
+    // (bucket 0's entry last). The tophash words, 8 bytes a bucket, are what
+    // every access reads first: 2 MiB for 2^18 buckets, against 32 MiB of
+    // slots, so that line is likely cached (as likely as absl's control
+    // bytes: the same density). A miss then usually ends without touching a
+    // bucket, a hit reads only its key's and value's lines (a bucket of int64
+    // pairs is exactly two), and a delete writes no bucket line. The
+    // overflow pointers are read only to go on along a chain. Overflow
+    // buckets (obucket) keep Go's layout: tophash, overflow pointer, slots.
+    // Zeroed: every tophash byte starts as emptyRest.
     static constexpr std::size_t round_up(std::size_t n) noexcept {
         return (n + bucket_align - 1) / bucket_align * bucket_align;
     }
-    static constexpr std::size_t ctrl_bytes(std::uint8_t B) noexcept { return round_up(sizeof(bctl) << B); }
+    static constexpr std::size_t ctrl_bytes(std::uint8_t B) noexcept {
+        return round_up((detail::bucket_cnt + sizeof(obucket*)) << B);
+    }
     static constexpr std::size_t lead_bytes(std::uint8_t B) noexcept { return ctrl_bytes(B) + hdr_size; }
     static constexpr std::size_t pool_buckets(std::uint8_t B) noexcept {
         return B >= 4 ? std::size_t{1} << (B - 4) : 0;
@@ -984,10 +983,10 @@ private:
             array_hdr{raw, mapped, nullptr, nullptr, pool, pool + pool_buckets(B), B};
         return buckets;
     }
-    // Bucket j's control entry. The entries run backwards from the header
-    // (bucket 0's is just before it), so finding one takes no B.
-    static bctl& ctl(bmap* bk, std::size_t j) noexcept {
-        return reinterpret_cast<bctl*>(hdr_of(bk))[-1 - static_cast<std::ptrdiff_t>(j)];
+    // Bucket j's tophash bytes: the words run backwards from the header
+    // (bucket 0's just before it), so finding them takes no B.
+    static std::uint8_t* tophash_of(bmap* bk, std::size_t j) noexcept {
+        return reinterpret_cast<std::uint8_t*>(hdr_of(bk)) - detail::bucket_cnt * (j + 1);
     }
 
     // A walk along a bucket chain: the slots, tophash bytes and overflow
@@ -995,22 +994,25 @@ private:
     struct chain {
         bmap* b;          // null: past the end
         std::uint8_t* t;  // the bucket's tophash bytes
-        // The overflow pointer follows the tophash bytes in bctl and obucket
-        // alike, so a chain needs no third member (one register fewer in
-        // every loop over a chain).
-        obucket*& next() const noexcept { return *std::launder(reinterpret_cast<obucket**>(t + detail::bucket_cnt)); }
+        obucket** ov;     // its overflow pointer
+        obucket*& next() const noexcept { return *ov; }
         void advance() noexcept {
             if (obucket* o = next())
                 *this = of(o);
             else
                 b = nullptr;
         }
-        static chain of(obucket* o) noexcept { return {&o->slots, o->tophash}; }
+        static chain of(obucket* o) noexcept { return {&o->slots, o->tophash, &o->overflow}; }
     };
-    static_assert(offsetof(bctl, overflow) == detail::bucket_cnt && offsetof(obucket, overflow) == detail::bucket_cnt);
-    static chain head(bmap* bk, std::size_t j) noexcept { return {bk + j, ctl(bk, j).tophash}; }
-    chain head(std::size_t bucket) const noexcept { return head(buckets_, bucket); }
-    chain old_head(std::size_t oldbucket) const noexcept { return head(oldbuckets_, oldbucket); }
+    // Bucket j of the nb (= 2^B) at bk; its overflow pointer is nb words
+    // before its tophash word.
+    static chain head(bmap* bk, std::size_t j, std::size_t nb) noexcept {
+        std::uint8_t* t = tophash_of(bk, j);
+        return {bk + j, t, std::launder(reinterpret_cast<obucket**>(t)) - nb};
+    }
+    static chain head(bmap* bk, std::size_t j) noexcept { return head(bk, j, std::size_t{1} << hdr_of(bk)->B); }
+    chain head(std::size_t bucket) const noexcept { return head(buckets_, bucket, bucket_count()); }
+    chain old_head(std::size_t oldbucket) const noexcept { return head(oldbuckets_, oldbucket, noldbuckets()); }
 
     // The tophash byte of slot s (an iterator following a NaN key's
     // forwarding): a slot of an array the map still holds (current, old, or
@@ -1022,7 +1024,7 @@ private:
             if (!bk) return nullptr;
             const std::size_t off = reinterpret_cast<std::uintptr_t>(b) - reinterpret_cast<std::uintptr_t>(bk);
             if (off >= (sizeof(bmap) << hdr_of(bk)->B)) return nullptr;
-            return ctl(bk, off / sizeof(bmap)).tophash;
+            return tophash_of(bk, off / sizeof(bmap));
         };
         const std::uint8_t* t = in(buckets_);
         if (!t) t = in(oldbuckets_);
@@ -1284,7 +1286,8 @@ private:
             if (detail::peek_flags(flags_)) fatal("concurrent map read and map write");
             return access(key, hash, found, static_cast<V*>(nullptr));
         }
-        return access_chain(key, detail::tophash(hash), head(bk, hash & mask), found, static_cast<V*>(nullptr));
+        return access_chain(key, detail::tophash(hash), head(bk, hash & mask, mask + 1), found,
+                            static_cast<V*>(nullptr));
     }
 
     // ---- mapassign ----
@@ -1310,7 +1313,7 @@ private:
             // waiting to read that bucket: its tophash bytes are in the
             // control array.
             chain c = head(bucket);
-            chain ins{nullptr, nullptr};
+            chain ins{nullptr, nullptr, nullptr};
             unsigned insi = 0;
             for (;;) {
                 const detail::tophash_group g(c.t);
@@ -1385,8 +1388,8 @@ private:
                 // (slot 7: if no overflow bucket follows, or its first is).
                 const std::uint64_t w = detail::load_tophash(c.t);
                 bool rest = (((w >> (8 * i)) >> 8) & 0xff) == detail::empty_rest;  // slot 7: 0
-                if ((i == detail::bucket_cnt - 1) & (c.next() != nullptr)) [[unlikely]]
-                    rest = c.next()->tophash[0] == detail::empty_rest;
+                if (i == detail::bucket_cnt - 1) [[unlikely]]  // a full bucket: rare
+                    rest = !c.next() || c.next()->tophash[0] == detail::empty_rest;
                 bool whole;
                 detail::store_tophash(c.t, detail::empty_slot(w, i, rest, whole));
                 // Rare: the emptyRest run filled an overflow bucket and goes on
@@ -1448,13 +1451,13 @@ private:
     [[gnu::always_inline]] void prefetch_evacuation(std::size_t oldbucket) const noexcept {
         prefetch_bucket<0>(oldbuckets_ + oldbucket);
         prefetch_bucket<1>(buckets_ + oldbucket);
-        __builtin_prefetch(&ctl(buckets_, oldbucket), 1);
+        __builtin_prefetch(tophash_of(buckets_, oldbucket), 1);
         if (!same_size_) {
             const std::size_t y = oldbucket + noldbuckets();
             prefetch_bucket<1>(buckets_ + y);
-            __builtin_prefetch(&ctl(buckets_, y), 1);
+            __builtin_prefetch(tophash_of(buckets_, y), 1);
         }
-        if (const obucket* o = ctl(oldbuckets_, oldbucket).overflow) prefetch_overflow(o);
+        if (const obucket* o = old_head(oldbucket).next()) prefetch_overflow(o);
     }
     void finish_grow() {
         while (oldbuckets_) evacuate(nevacuate_);
@@ -1541,7 +1544,7 @@ private:
         // Phase 2: move (no iterator: nothing can throw) or copy (an iterator
         // may read the old slots: a key or value copy may throw; then undo).
         const evac_dst x0{head(oldbucket), 0};
-        const evac_dst y0{same_size_ ? chain{nullptr, nullptr} : head(oldbucket + newbit), 0};
+        const evac_dst y0{same_size_ ? chain{nullptr, nullptr, nullptr} : head(oldbucket + newbit), 0};
         evac_dst xy[2] = {x0, y0};
         std::size_t j = 0;
         try {
@@ -1864,7 +1867,7 @@ private:
 
         map_ptr h_ = nullptr;  // null: done
         bmap* buckets_ = nullptr;
-        chain cur_{nullptr, nullptr};  // the bucket being walked; b null: go to bucket_
+        chain cur_{nullptr, nullptr, nullptr};  // the bucket being walked; b null: go to bucket_
         std::size_t start_bucket_ = 0;
         std::size_t bucket_ = 0;
         std::size_t check_bucket_ = detail::no_check;
