@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <set>
@@ -161,6 +162,46 @@ TEST_CASE("try_emplace keeps an existing value; insert_or_assign replaces it") {
     CHECK(ins4);
     CHECK(*v4 == 4);
     CHECK(m.size() == 2);
+}
+
+TEST_CASE("delete's emptyRest marking matches Go's loop, for every bucket state") {
+    // mapdelete empties slot i; if every later slot of the chain is empty
+    // (rest), slot i and the emptyOne run just below it become emptyRest.
+    // gomp computes that on the tophash word without branches
+    // (detail::empty_slot); Go's loop, byte by byte, is the reference.
+    const std::uint8_t states[] = {gomp::detail::empty_rest, gomp::detail::empty_one, 7, 200};
+    int cases = 0;
+    for (int code = 0; code < 4 * 4 * 4 * 4 * 4 * 4 * 4 * 4; ++code) {
+        std::uint8_t t[8];
+        for (int k = 0, c = code; k < 8; ++k, c /= 4) t[k] = states[c % 4];
+        for (unsigned i = 0; i < 8; ++i) {
+            for (bool rest : {false, true}) {
+                std::uint8_t want[8];
+                std::memcpy(want, t, 8);
+                want[i] = gomp::detail::empty_one;
+                bool want_whole = false;
+                if (rest) {
+                    for (unsigned j = i;; --j) {
+                        want[j] = gomp::detail::empty_rest;
+                        if (j == 0) {
+                            want_whole = true;
+                            break;
+                        }
+                        if (want[j - 1] != gomp::detail::empty_one) break;
+                    }
+                }
+                bool whole = !want_whole;
+                const std::uint64_t got =
+                    gomp::detail::empty_slot(gomp::detail::load_tophash(t), i, rest, whole);
+                std::uint8_t g[8];
+                gomp::detail::store_tophash(g, got);
+                REQUIRE(std::memcmp(g, want, 8) == 0);
+                REQUIRE(whole == want_whole);
+                ++cases;
+            }
+        }
+    }
+    CHECK(cases == 65536 * 16);
 }
 
 TEST_CASE("bucket counts follow Go's load factor 6.5, from empty and from a hint") {
