@@ -1311,8 +1311,10 @@ private:
                 prefetch_bucket<1>(buckets_ + bucket);
             // A new key that finds room in the first bucket is written without
             // waiting to read that bucket: its tophash bytes are in the
-            // control array.
+            // control array. A full one has its overflow pointer read next:
+            // ask for that line now, not after the tophash word arrives.
             chain c = head(bucket);
+            __builtin_prefetch(c.ov);
             chain ins{nullptr, nullptr, nullptr};
             unsigned insi = 0;
             for (;;) {
@@ -1432,7 +1434,7 @@ private:
             evacuate(ob);
             if (oldbuckets_) evacuate(nevacuate_);
         } else {
-            prefetch_evacuation(ob);
+            prefetch_evacuation<false>(ob);
             evacuate(nevacuate_);
             if (oldbuckets_) evacuate(ob);
         }
@@ -1443,13 +1445,18 @@ private:
         if (oldbuckets_) prefetch_evacuation(nevacuate_);
     }
     // Asks for the lines evacuating oldbucket reads or writes: the old
-    // bucket, both destinations and their control entries (a store that
-    // misses holds up the stores behind it), and the first overflow bucket,
-    // whose address comes with the old control entry (the load that waits
-    // for it holds up nothing else). Always inlined: GCC finds a function of
-    // prefetches alone free of side effects and drops calls to it.
+    // bucket and its tophash word, both destinations and their tophash words
+    // (a store that misses holds up the stores behind it), and the old
+    // bucket's overflow pointer. Chase: also reads that pointer and asks for
+    // the overflow bucket; a load that waits, so not for the write's own
+    // (random) old bucket while other work could run, only where the wait
+    // is short or the data is needed next. Always inlined: GCC finds a
+    // function of prefetches alone free of side effects and drops calls to it.
+    template <bool Chase = true>
     [[gnu::always_inline]] void prefetch_evacuation(std::size_t oldbucket) const noexcept {
-        prefetch_bucket<0>(oldbuckets_ + oldbucket);
+        const chain ob = old_head(oldbucket);
+        __builtin_prefetch(ob.t);
+        prefetch_bucket<0>(ob.b);
         prefetch_bucket<1>(buckets_ + oldbucket);
         __builtin_prefetch(tophash_of(buckets_, oldbucket), 1);
         if (!same_size_) {
@@ -1457,7 +1464,11 @@ private:
             prefetch_bucket<1>(buckets_ + y);
             __builtin_prefetch(tophash_of(buckets_, y), 1);
         }
-        if (const obucket* o = old_head(oldbucket).next()) prefetch_overflow(o);
+        if constexpr (Chase) {
+            if (const obucket* o = ob.next()) prefetch_overflow(o);
+        } else {
+            __builtin_prefetch(ob.ov);
+        }
     }
     void finish_grow() {
         while (oldbuckets_) evacuate(nevacuate_);
