@@ -248,21 +248,24 @@ inline std::uint64_t load_tophash(const std::uint8_t* t) noexcept {
 // just below it become emptyRest instead. Sets whole when that run reaches
 // slot 0 (it may go on in the bucket before). Computed without a branch on
 // the bytes: which case holds is a coin toss, and a mispredicted branch that
-// waits on a load from memory holds up the deletes behind it.
+// waits on a load from memory holds up the deletes behind it. And in few
+// instructions: they all wait for w, usually from memory, and while they
+// wait they fill the scheduler and fewer deletes are in flight.
+//
+// Go's loop walks down from slot i; a borrow walks up: so the word is
+// worked on with its bytes reversed, slot i at byte 7 - i. Subtracting 1
+// there borrows through the emptyOne bytes (0 after xor with 0x01 each)
+// from slot i down, making them 0xff; the first other byte stops it and
+// cannot gain its top bit. A borrow out of the word: the run reached slot 0.
 inline std::uint64_t empty_slot(std::uint64_t w, unsigned i, bool rest, bool& whole) noexcept {
     static_assert(empty_rest == 0 && empty_one == 1);
-    const unsigned sh = 8 * i;
-    w = (w & ~(std::uint64_t{0xff} << sh)) | (std::uint64_t{empty_one} << sh);
-    // Bit 0 of each byte below slot i that is not emptyOne, smeared down:
-    // the bytes at or below the highest such one, where the run stops.
-    const std::uint64_t x = w ^ lsb8;  // 0: emptyOne
-    std::uint64_t stop = (((((x & ~msb8) + ~msb8) | x) & msb8) >> 7) & ((std::uint64_t{1} << sh) - 1);
-    stop |= stop >> 8;
-    stop |= stop >> 16;
-    stop |= stop >> 32;
-    const std::uint64_t run = lsb8 & (~std::uint64_t{0} >> (56 - sh)) & ~stop;  // bit 0 of its bytes
-    whole = rest && stop == 0;
-    return w & ~(run & (std::uint64_t{0} - rest));  // emptyOne (1) & ~1: emptyRest (0)
+    const std::uint64_t at = std::uint64_t{1} << (56 - 8 * i);  // bit 0 of slot i's byte, reversed
+    std::uint64_t r = __builtin_bswap64(w);
+    r = (r & ~(at * 0xff)) | at;                            // slot i: emptyOne
+    const std::uint64_t e = r ^ lsb8;                       // 0 bytes: emptyOne
+    const std::uint64_t run = ((e - at) & ~e & msb8) >> 7;  // bit 0 of each byte of the run
+    whole = rest && e < at;
+    return __builtin_bswap64(r & ~(run & (std::uint64_t{0} - rest)));  // emptyOne (1) & ~1: emptyRest (0)
 }
 
 // Whether any of Bits (default hashWriting) is set in the flags byte, as a
