@@ -1444,7 +1444,7 @@ private:
         // The next write's nevacuate is known now: ask for its lines, so that
         // they arrive while the program runs up to that write. (With this
         // and the prefetches in evacuate and evacuate_chain, map_insert_p999
-        // went from about 2x absl's to 0.8-1.4x on an AMD VM; 1.3-1.8x on an
+        // went from about 2x absl's to 0.8-1.4x on an AMD VM; 1.1-1.6x on an
         // Intel VM whose memory round trip is ~170 ns.)
         if (oldbuckets_) prefetch_evacuation(nevacuate_);
     }
